@@ -1,0 +1,96 @@
+# The shop's commands. `make run` and `make test` are all a fresh machine needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BIN ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SANDBOX_PORT ?= 12111
+PYTEST_ARGS ?=
+
+# Settings for the embedded demo (`make run`): SQLite, local-memory cache, eager Celery,
+# and the Stripe sandbox beside the web server. Override any of them in the environment.
+RUN_ENV := DEBUG=true SECURE_HTTPS=false \
+	STRIPE_SECRET_KEY=$${STRIPE_SECRET_KEY:-sk_test_sandbox_demo} \
+	STRIPE_PUBLISHABLE_KEY=$${STRIPE_PUBLISHABLE_KEY:-pk_test_sandbox_demo} \
+	STRIPE_WEBHOOK_SECRET=$${STRIPE_WEBHOOK_SECRET:-whsec_sandbox_demo} \
+	STRIPE_API_BASE=$${STRIPE_API_BASE:-http://$(HOST):$(SANDBOX_PORT)} \
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}
+
+.PHONY: help run test lint fmt migrations bench system-deps test-system-deps clean
+
+help:
+	@echo "make run    - the shop with demo data on http://$(HOST):$(PORT) (no services needed)"
+	@echo "make test   - lint + the whole test suite on throwaway PostgreSQL/Redis"
+	@echo "make lint   - ruff check, ruff format --check, mypy, makemigrations --check"
+	@echo "make fmt    - ruff format + ruff check --fix"
+	@echo "make bench  - benchmarks, printed as tables"
+
+$(VENV)/.installed-runtime: requirements.txt
+	@command -v $(PYTHON_BIN) >/dev/null || { echo "Python 3.11 is required ($(PYTHON_BIN) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-runtime requirements-dev.txt
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# PostgreSQL and Redis server binaries plus Debian's Chromium for the browser tests.
+test-system-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "missing system packages:$$missing"; \
+			echo "install them with: sudo apt-get install -y$$missing"; exit 1; \
+		fi; \
+	fi
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(PY) manage.py makemigrations --check --dry-run
+
+fmt: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: $(VENV)/.installed-dev test-system-deps lint
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) scripts/with_services.py -- \
+		$(VENV)/bin/pytest $(if $(CI),--create-db,) $(PYTEST_ARGS)
+
+migrations: $(VENV)/.installed-dev
+	$(PY) manage.py makemigrations
+
+run: $(VENV)/.installed-runtime
+	@mkdir -p var
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	@if [ -d stripe_sandbox ]; then \
+		echo "Stripe sandbox on http://$(HOST):$(SANDBOX_PORT)"; \
+		$(RUN_ENV) $(PY) -m stripe_sandbox --host $(HOST) --port $(SANDBOX_PORT) \
+			--secret-key "$${STRIPE_SECRET_KEY:-sk_test_sandbox_demo}" \
+			--webhook-secret "$${STRIPE_WEBHOOK_SECRET:-whsec_sandbox_demo}" \
+			--webhook-url "http://$(HOST):$(PORT)/payments/webhooks/stripe/" \
+			--db var/stripe_sandbox.sqlite3 & \
+		sandbox_pid=$$!; trap "kill $$sandbox_pid 2>/dev/null" EXIT INT TERM; \
+		$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT); \
+	else \
+		$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT); \
+	fi
+
+bench: $(VENV)/.installed-dev
+	$(PY) scripts/with_services.py -- $(PY) bench/run.py
+
+clean:
+	rm -rf var media staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,112 @@
+"""Storefront pages. Thin: parse the query, call selectors, render."""
+
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.catalog import selectors
+from apps.catalog.forms import ListingForm
+from apps.catalog.models import Category
+from apps.catalog.variants import option_axes, select_variant
+from apps.inventory.selectors import status_of
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "catalog/home.html",
+        {
+            "featured_categories": selectors.featured_categories(),
+            "featured_products": selectors.featured_products(),
+        },
+    )
+
+
+def _paginate(request: HttpRequest, products: object) -> Page:  # type: ignore[type-arg]
+    paginator = Paginator(products, selectors.page_size())  # type: ignore[arg-type]
+    return paginator.get_page(request.GET.get("page"))
+
+
+def _listing(
+    request: HttpRequest,
+    *,
+    template: str,
+    category: Category | None,
+    category_ids: list[int] | None,
+    extra: dict[str, object],
+) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    brands = selectors.brands_for(category_ids, query)
+    form = ListingForm(request.GET or None, brands=brands)
+    filters = form.filters()
+    page = _paginate(request, selectors.product_listing(filters, category_ids=category_ids))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "category": category,
+        "form": form,
+        "filters": filters,
+        "page_obj": page,
+        "products": page.object_list,
+        "base_query": params.urlencode(),
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+        **extra,
+    }
+    return render(request, template, context)
+
+
+def category(request: HttpRequest, slug: str) -> HttpResponse:
+    tree = selectors.category_tree()
+    found = next((c for c in tree.by_id.values() if c.slug == slug), None)
+    if found is None:
+        raise Http404("No such category")
+    return _listing(
+        request,
+        template="catalog/category.html",
+        category=found,
+        category_ids=tree.descendant_ids(found),
+        extra={
+            "breadcrumbs": tree.ancestors(found),
+            "subcategories": tree.children.get(found.pk, []),
+        },
+    )
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    return _listing(
+        request,
+        template="catalog/search.html",
+        category=None,
+        category_ids=None,
+        extra={"query": request.GET.get("q", "").strip()[:100]},
+    )
+
+
+def product(request: HttpRequest, slug: str) -> HttpResponse:
+    found = selectors.product_detail(slug)
+    if found is None:
+        raise Http404("No such product")
+    variants = list(getattr(found, "active_variants", []))
+    if not variants:
+        raise Http404("This product has nothing for sale")
+    chosen, matched = select_variant(variants, request.GET)
+    assert chosen is not None  # variants is non-empty
+    images = list(found.images.all())
+    variant_images = [i for i in images if i.variant_id == chosen.pk]
+    shown_images = variant_images + [i for i in images if i.variant_id is None]
+    tree = selectors.category_tree()
+    return render(
+        request,
+        "catalog/product.html",
+        {
+            "product": found,
+            "variants": variants,
+            "variant": chosen,
+            "variant_matched": matched,
+            "axes": option_axes(variants),
+            "selected_options": chosen.option_map(),
+            "stock": status_of(getattr(chosen, "stock", None)),
+            "images": shown_images or images,
+            "breadcrumbs": tree.ancestors(found.category),
+        },
+    )

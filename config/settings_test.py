@@ -1,0 +1,31 @@
+"""Settings for pytest: the real settings, pointed at the throwaway PostgreSQL and Redis.
+
+`make test` (scripts/with_services.py) exports DATABASE_URL and REDIS_URL; tests never
+fall back to SQLite or a local-memory cache.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("SECURE_HTTPS", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+
+from config.settings import *  # noqa: E402,F403
+from config.settings import DATABASES, REDIS_URL  # noqa: E402
+
+if not DATABASES["default"]["ENGINE"].endswith("postgresql") or not REDIS_URL:
+    raise RuntimeError(
+        "Tests run on PostgreSQL and Redis: use `make test`, or set DATABASE_URL "
+        "(postgres://...) and REDIS_URL (redis://...)."
+    )
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", tempfile.mkdtemp(prefix="shop-media-")))  # noqa: F405
+SERVE_MEDIA = True
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
