@@ -1,0 +1,232 @@
+"""Webhook signing and the asynchronous, at-least-once delivery worker."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from hashlib import sha256
+
+from .engine import Engine
+from .store import Attempt, Obj
+
+log = logging.getLogger("stripe_sandbox.webhooks")
+USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
+
+
+def sign(payload: bytes, secret: str, timestamp: int) -> str:
+    """The ``Stripe-Signature`` header value: ``t=...,v1=HMAC-SHA256(secret, "t.body")``."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + payload, sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def event_payload(event: Obj) -> bytes:
+    return json.dumps(event, indent=2).encode("utf-8")
+
+
+class Deliverer:
+    """Posts each event to the configured URL; retries failures on ``retry_schedule``."""
+
+    def __init__(self, engine: Engine, workers: int = 4) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.cond = threading.Condition()
+        self.inflight: set[str] = set()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox-hook")
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="sandbox-webhooks", daemon=True)
+        engine.on_event = self.notify
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self.cond:
+            self._stop = True
+            self.cond.notify_all()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def notify(self, _event_id: str | None = None) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+    def idle(self) -> bool:
+        with self.cond:
+            if self.inflight:
+                return False
+        return not self.store.pending_deliveries() or not self.engine.config.webhook_url
+
+    # -- scheduling -----------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self.cond:
+                if self._stop:
+                    return
+                wait = 0.5
+                cfg = self.engine.config
+                if not cfg.paused and cfg.webhook_url:
+                    due_at = self.store.next_due_at()
+                    if due_at is not None:
+                        wait = max(0.0, min(wait, due_at - time.time()))
+                if wait > 0:
+                    self.cond.wait(wait)
+                if self._stop:
+                    return
+                if cfg.paused or not cfg.webhook_url:
+                    continue
+                due = self.store.due_deliveries(time.time(), self.inflight)
+                for event_id in due:
+                    self.inflight.add(event_id)
+            for event_id in due:
+                self.pool.submit(self._scheduled, event_id)
+
+    def _scheduled(self, event_id: str) -> None:
+        try:
+            self.attempt(event_id, "scheduled")
+        except Exception:
+            log.exception("delivery of %s crashed", event_id)
+        finally:
+            with self.cond:
+                self.inflight.discard(event_id)
+                self.cond.notify_all()
+
+    # -- one attempt ----------------------------------------------------------------------
+    def attempt(self, event_id: str, kind: str) -> Attempt:
+        """Post the event once. ``kind``: scheduled | flush | redeliver."""
+        cfg = self.engine.config
+        with self.store.lock:
+            event = self.store.get(event_id, "event")
+            if event is None:
+                raise KeyError(event_id)
+            url = cfg.webhook_url
+            secret = cfg.webhook_secret
+            timeout = cfg.delivery_timeout
+            simulated: str | None = None
+            if cfg.fail_next > 0:
+                cfg.fail_next -= 1
+                simulated = cfg.fail_mode
+        payload = event_payload(event)
+        started = time.monotonic()
+        status: int | None = None
+        error: str | None = None
+        if url is None:
+            error = "no webhook URL configured"
+        elif simulated == "500":
+            status = 500
+            error = "simulated failure (fail_next, mode 500): the request was not sent"
+        else:
+            ts = int(time.time() + cfg.sign_time_offset)
+            req = urllib.request.Request(  # noqa: S310 - URL is operator configuration
+                url,
+                data=payload,
+                method="POST",
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "User-Agent": USER_AGENT,
+                    "Stripe-Signature": sign(payload, secret, ts),
+                    "Cache-Control": "no-cache",
+                    "Accept": "*/*; q=0.5, application/xml",
+                },
+            )
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+                    status = int(resp.status)
+                    resp.read(65536)
+            except urllib.error.HTTPError as exc:
+                status = int(exc.code)
+                error = f"HTTP {exc.code}"
+            except (TimeoutError, urllib.error.URLError, OSError) as exc:
+                error = f"timed out or unreachable: {type(exc).__name__}"
+            if simulated == "timeout":
+                error = "simulated timeout (fail_next, mode timeout): the response was dropped"
+                status = None
+        duration = (time.monotonic() - started) * 1000
+        ok = status is not None and 200 <= status < 300 and error is None
+        attempt = Attempt(event_id, kind, time.time(), url, status, error, duration, ok)
+        log.info(
+            "webhook %s %s -> %s%s",
+            event.get("type"),
+            event_id,
+            status if status is not None else "-",
+            "" if ok else f" ({error or 'non-2xx'})",
+        )
+        self._record(event, attempt)
+        return attempt
+
+    def _record(self, event: Obj, attempt: Attempt) -> None:
+        event_id = attempt.event_id
+        with self.store.tx():
+            self.store.add_attempt(attempt)
+            d = self.store.delivery(event_id)
+            if d is None or d["state"] != "pending":
+                return
+            attempts = int(d["attempts"]) + 1
+            if attempt.ok:
+                self.store.update_delivery(
+                    event_id,
+                    state="delivered",
+                    attempts=attempts,
+                    next_at=attempt.at,
+                    delivered_at=attempt.at,
+                )
+                event["pending_webhooks"] = 0
+                self.store.put(event)
+                return
+            schedule = self.engine.config.retry_schedule
+            if attempts > len(schedule):
+                self.store.update_delivery(
+                    event_id, state="failed", attempts=attempts, next_at=attempt.at,
+                    delivered_at=None,
+                )  # fmt: skip
+            else:
+                self.store.update_delivery(
+                    event_id,
+                    state="pending",
+                    attempts=attempts,
+                    next_at=time.time() + schedule[attempts - 1],
+                    delivered_at=None,
+                )
+        self.notify()
+
+    # -- control operations -----------------------------------------------------------------
+    def flush(self, order: str = "created") -> list[Attempt]:
+        """Deliver every pending event now, one at a time, in creation or reverse order."""
+        with self.cond:
+            pending = [e for e in self.store.pending_deliveries() if e not in self.inflight]
+            if order == "reverse":
+                pending.reverse()
+            self.inflight.update(pending)
+        results: list[Attempt] = []
+        try:
+            for event_id in pending:
+                results.append(self.attempt(event_id, "flush"))
+        finally:
+            with self.cond:
+                self.inflight.difference_update(pending)
+                self.cond.notify_all()
+        return results
+
+    def redeliver(self, event_id: str, times: int, concurrent: bool) -> list[Attempt]:
+        if not concurrent:
+            return [self.attempt(event_id, "redeliver") for _ in range(times)]
+        barrier = threading.Barrier(times)
+        results: list[Attempt | None] = [None] * times
+
+        def run(i: int) -> None:
+            try:
+                barrier.wait(timeout=5)
+            except threading.BrokenBarrierError:
+                pass
+            results[i] = self.attempt(event_id, "redeliver")
+
+        threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(times)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return [r for r in results if r is not None]
