@@ -11,8 +11,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("SECURE_HTTPS", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
-from config.settings import *  # noqa: E402,F403
-from config.settings import DATABASES, REDIS_URL  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import DATABASES, REDIS_URL
 
 if not DATABASES["default"]["ENGINE"].endswith("postgresql") or not REDIS_URL:
     raise RuntimeError(

@@ -77,15 +77,44 @@ def throwaway_postgres() -> Iterator[str]:
         os.chown(root, uid, gid)
     port = free_port()
     subprocess.run(
-        [*prefix, initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-         "--no-sync", "--locale=C.UTF-8"],
+        [
+            *prefix,
+            initdb,
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C.UTF-8",
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
     proc = subprocess.Popen(
-        [*prefix, postgres, "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
-         "-k", str(root), "-c", "fsync=off", "-c", "synchronous_commit=off",
-         "-c", "full_page_writes=off", "-c", "max_connections=200"],
+        [
+            *prefix,
+            postgres,
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(root),
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=200",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=open(root / "postgres.log", "wb"),  # noqa: SIM115 - closed with the process
     )
@@ -112,8 +141,21 @@ def throwaway_redis() -> Iterator[str]:
     root = Path(tempfile.mkdtemp(prefix="shop-redis-"))
     port = free_port()
     proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(root), "--databases", "64"],
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(root),
+            "--databases",
+            "64",
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:

@@ -1,7 +1,6 @@
 """Shared fixtures: a clean Redis cache per test, and Playwright on Debian's Chromium."""
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,10 +23,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
+def _clear_cache() -> None:
     """Each test starts with an empty Redis cache (the real one, not a mock)."""
     cache.clear()
-    yield
 
 
 @pytest.fixture(scope="session")

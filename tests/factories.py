@@ -8,7 +8,7 @@ import itertools
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
 from apps.catalog.models import Brand, Category, Product, ProductImage, ProductVariant
@@ -25,14 +25,14 @@ def make_category(name: str | None = None, **kwargs: object) -> Category:
     n = _n()
     name = name or f"Category {n}"
     kwargs.setdefault("slug", f"category-{n}")
-    return Category.objects.create(name=name, **kwargs)  # type: ignore[arg-type]
+    return Category.objects.create(name=name, **kwargs)
 
 
 def make_brand(name: str | None = None, **kwargs: object) -> Brand:
     n = _n()
     name = name or f"Brand {n}"
     kwargs.setdefault("slug", f"brand-{n}")
-    return Brand.objects.create(name=name, **kwargs)  # type: ignore[arg-type]
+    return Brand.objects.create(name=name, **kwargs)
 
 
 def make_product(
@@ -61,7 +61,7 @@ def make_product(
         base_price=Decimal(str(price)),
         category=category or make_category(),
         brand=brand,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
     specs = variants or [{}]
     for position, spec in enumerate(specs):
@@ -88,16 +88,22 @@ def make_product(
             low_stock_threshold=int(str(spec.get("low_stock_threshold", 5))),
         )
     if image:
-        svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><title>{n}</title></svg>'
+        svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><title>{n}</title>'
+        svg += "</svg>"
         picture = ProductImage(product=product, alt_text=f"{name} photo", is_primary=True)
         picture.image.save(f"test-{n}.svg", ContentFile(svg.encode()), save=True)
     return product
 
 
-def make_user(email: str | None = None, password: str = "correct horse 42", **kwargs: object) -> AbstractBaseUser:
+def make_user(
+    email: str | None = None,
+    password: str = "correct horse 42",  # noqa: S107 - test accounts only
+    **kwargs: object,
+) -> User:
     n = _n()
     email = email or f"user{n}@example.com"
     user_model = get_user_model()
-    return user_model.objects.create_user(  # type: ignore[attr-defined,no-any-return]
-        username=kwargs.pop("username", email), email=email, password=password, **kwargs
+    username = str(kwargs.pop("username", email))
+    return user_model.objects.create_user(
+        username=username, email=email, password=password, **kwargs
     )

@@ -50,7 +50,15 @@ class ImageInline(admin.TabularInline[ProductImage, Product]):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin[Product]):
-    list_display = ["name", "category", "brand", "base_price", "currency", "is_active", "is_featured"]
+    list_display = [
+        "name",
+        "category",
+        "brand",
+        "base_price",
+        "currency",
+        "is_active",
+        "is_featured",
+    ]
     list_filter = ["is_active", "is_featured", "category", "brand", "taxable", "requires_shipping"]
     list_select_related = ["category", "brand"]
     list_editable = ["is_active", "is_featured"]

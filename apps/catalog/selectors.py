@@ -119,9 +119,7 @@ def _with_listing_data(products: QuerySet[Product]) -> QuerySet[Product]:
         .annotate(effective=Coalesce("price_override", "product__base_price"))
         .values("effective")
     )
-    in_stock = _sellable_stock().filter(
-        variant__product=OuterRef("pk"), variant__is_active=True
-    )
+    in_stock = _sellable_stock().filter(variant__product=OuterRef("pk"), variant__is_active=True)
     return (
         products.select_related("brand", "category")
         .annotate(
@@ -156,9 +154,9 @@ def _search(products: QuerySet[Product], query: str) -> QuerySet[Product]:
         )
         search_query = SearchQuery(query, search_type="websearch", config="english")
         prefix_hits = Q(name__icontains=query) | Q(brand__name__iexact=query)
-        return products.annotate(
-            search=vector, rank=SearchRank(vector, search_query)
-        ).filter(Q(search=search_query) | prefix_hits)
+        return products.annotate(search=vector, rank=SearchRank(vector, search_query)).filter(
+            Q(search=search_query) | prefix_hits
+        )
     # SQLite (the embedded demo): a plain substring match is enough.
     return products.filter(
         Q(name__icontains=query) | Q(description__icontains=query) | Q(brand__name__icontains=query)
@@ -178,11 +176,11 @@ def product_listing(
         products = products.filter(brand__slug__in=filters.brands)
     products = _with_listing_data(products)
     if filters.price_min is not None:
-        products = products.filter(min_price__gte=filters.price_min)
+        products = products.filter(Q(min_price__gte=filters.price_min))
     if filters.price_max is not None:
-        products = products.filter(min_price__lte=filters.price_max)
+        products = products.filter(Q(min_price__lte=filters.price_max))
     if filters.in_stock_only:
-        products = products.filter(in_stock=True)
+        products = products.filter(Q(in_stock=True))
     return products.order_by(*_ordering(filters.sort, searching=searching))
 
 

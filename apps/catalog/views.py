@@ -1,12 +1,13 @@
 """Storefront pages. Thin: parse the query, call selectors, render."""
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.catalog import selectors
 from apps.catalog.forms import ListingForm
-from apps.catalog.models import Category
+from apps.catalog.models import Category, Product
 from apps.catalog.variants import option_axes, select_variant
 from apps.inventory.selectors import status_of
 
@@ -22,8 +23,8 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _paginate(request: HttpRequest, products: object) -> Page:  # type: ignore[type-arg]
-    paginator = Paginator(products, selectors.page_size())  # type: ignore[arg-type]
+def _paginate(request: HttpRequest, products: QuerySet[Product]) -> Page[Product]:
+    paginator = Paginator(products, selectors.page_size())
     return paginator.get_page(request.GET.get("page"))
 
 

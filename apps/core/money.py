@@ -31,7 +31,7 @@ def _exponent(currency: str) -> int:
 
 def to_decimal(value: Decimal | int | str) -> Decimal:
     """Parse a monetary amount; floats are refused because they cannot hold cents exactly."""
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, float | bool):
         raise MoneyError("floats and booleans are not money; pass a Decimal, int or str")
     try:
         result = value if isinstance(value, Decimal) else Decimal(value)

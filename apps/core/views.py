@@ -12,7 +12,7 @@ from apps.core.health import check_cache, check_database
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": check_database(), "cache": check_cache()}
     down = {name: reason for name, reason in checks.items() if reason}
-    body = {
+    body: dict[str, object] = {
         "status": "ok" if not down else "unavailable",
         "checks": {name: ("ok" if reason is None else "down") for name, reason in checks.items()},
     }

@@ -48,17 +48,34 @@ class MovementInline(admin.TabularInline[StockMovement, StockItem]):
     extra = 0
     can_delete = False
     max_num = 0
-    fields = ["created_at", "kind", "on_hand_delta", "reserved_delta", "on_hand_after",
-              "reserved_after", "reference", "note"]
-    readonly_fields = fields
+    MOVEMENT_FIELDS: tuple[str, ...] = (
+        "created_at",
+        "kind",
+        "on_hand_delta",
+        "reserved_delta",
+        "on_hand_after",
+        "reserved_after",
+        "reference",
+        "note",
+    )
+    fields = MOVEMENT_FIELDS
+    readonly_fields = MOVEMENT_FIELDS
     ordering = ["-created_at"]
 
 
 @admin.register(StockItem)
 class StockItemAdmin(admin.ModelAdmin[StockItem]):
     form = StockItemForm
-    list_display = ["sku", "product_name", "on_hand", "reserved", "available_units",
-                    "allow_backorder", "track_quantity", "low_stock_threshold"]
+    list_display = [
+        "sku",
+        "product_name",
+        "on_hand",
+        "reserved",
+        "available_units",
+        "allow_backorder",
+        "track_quantity",
+        "low_stock_threshold",
+    ]
     list_filter = [StockLevelFilter, "allow_backorder", "track_quantity"]
     list_select_related = ["variant__product"]
     search_fields = ["variant__sku", "variant__product__name"]
@@ -84,15 +101,25 @@ class StockItemAdmin(admin.ModelAdmin[StockItem]):
         counted = form.cleaned_data.get("counted")
         if counted is not None:
             try:
-                services.set_on_hand(obj.pk, counted, note=f"stock count by staff #{request.user.pk}")
+                services.set_on_hand(
+                    obj.pk, counted, note=f"stock count by staff #{request.user.pk}"
+                )
             except InvalidStockChange as exc:
                 messages.error(request, f"Stock not changed: {exc}")
 
 
 @admin.register(StockMovement)
 class StockMovementAdmin(admin.ModelAdmin[StockMovement]):
-    list_display = ["created_at", "stock_item", "kind", "on_hand_delta", "reserved_delta",
-                    "on_hand_after", "reserved_after", "reference"]
+    list_display = [
+        "created_at",
+        "stock_item",
+        "kind",
+        "on_hand_delta",
+        "reserved_delta",
+        "on_hand_after",
+        "reserved_after",
+        "reference",
+    ]
     list_filter = ["kind"]
     list_select_related = ["stock_item__variant__product"]
     search_fields = ["stock_item__variant__sku", "reference"]
@@ -105,5 +132,3 @@ class StockMovementAdmin(admin.ModelAdmin[StockMovement]):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
-
-

@@ -5,56 +5,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StockItem',
+            name="StockItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('on_hand', models.IntegerField(default=0)),
-                ('reserved', models.IntegerField(default=0)),
-                ('allow_backorder', models.BooleanField(default=False)),
-                ('track_quantity', models.BooleanField(default=True)),
-                ('low_stock_threshold', models.PositiveIntegerField(default=5)),
-                ('variant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='stock', to='catalog.productvariant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("on_hand", models.IntegerField(default=0)),
+                ("reserved", models.IntegerField(default=0)),
+                ("allow_backorder", models.BooleanField(default=False)),
+                ("track_quantity", models.BooleanField(default=True)),
+                ("low_stock_threshold", models.PositiveIntegerField(default=5)),
+                (
+                    "variant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stock",
+                        to="catalog.productvariant",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StockMovement',
+            name="StockMovement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('receipt', 'Receipt'), ('adjustment', 'Adjustment'), ('reservation', 'Reservation'), ('release', 'Release'), ('sale', 'Sale'), ('return', 'Return')], max_length=20)),
-                ('on_hand_delta', models.IntegerField(default=0)),
-                ('reserved_delta', models.IntegerField(default=0)),
-                ('on_hand_after', models.IntegerField()),
-                ('reserved_after', models.IntegerField()),
-                ('reference', models.CharField(blank=True, max_length=120)),
-                ('note', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('stock_item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='movements', to='inventory.stockitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("receipt", "Receipt"),
+                            ("adjustment", "Adjustment"),
+                            ("reservation", "Reservation"),
+                            ("release", "Release"),
+                            ("sale", "Sale"),
+                            ("return", "Return"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("on_hand_delta", models.IntegerField(default=0)),
+                ("reserved_delta", models.IntegerField(default=0)),
+                ("on_hand_after", models.IntegerField()),
+                ("reserved_after", models.IntegerField()),
+                ("reference", models.CharField(blank=True, max_length=120)),
+                ("note", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "stock_item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="movements",
+                        to="inventory.stockitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='stockitem',
-            constraint=models.CheckConstraint(condition=models.Q(('on_hand__gte', 0)), name='inventory_on_hand_gte_0'),
+            model_name="stockitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("on_hand__gte", 0)), name="inventory_on_hand_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockitem',
-            constraint=models.CheckConstraint(condition=models.Q(('reserved__gte', 0)), name='inventory_reserved_gte_0'),
+            model_name="stockitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reserved__gte", 0)), name="inventory_reserved_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockitem',
-            constraint=models.CheckConstraint(condition=models.Q(('allow_backorder', True), ('track_quantity', False), ('reserved__lte', models.F('on_hand')), _connector='OR'), name='inventory_reserved_lte_on_hand_unless_backorder'),
+            model_name="stockitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("allow_backorder", True),
+                    ("track_quantity", False),
+                    ("reserved__lte", models.F("on_hand")),
+                    _connector="OR",
+                ),
+                name="inventory_reserved_lte_on_hand_unless_backorder",
+            ),
         ),
     ]

@@ -1,0 +1,32 @@
+"""python manage.py seed_demo: demo catalog, stock, coupons and a staff account (idempotent)."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from apps.catalog.demo import seed_catalog
+
+DEMO_STAFF_USERNAME = "admin"
+DEMO_STAFF_PASSWORD = "shop-demo-admin"  # noqa: S105 - demo only, stated in the README
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalog and a demo staff account. Safe to run repeatedly."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        counts = seed_catalog()
+        user_model = get_user_model()
+        if not user_model.objects.filter(username=DEMO_STAFF_USERNAME).exists():
+            user_model.objects.create_superuser(
+                username=DEMO_STAFF_USERNAME,
+                email="admin@example.com",
+                password=DEMO_STAFF_PASSWORD,
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {counts['products']} products ({counts['created']} new), "
+                f"{counts['categories']} categories, {counts['brands']} brands. "
+                f"Staff sign-in at /admin/: {DEMO_STAFF_USERNAME} / {DEMO_STAFF_PASSWORD}"
+            )
+        )

@@ -1,0 +1,79 @@
+"""Stock writes on PostgreSQL: ledger rows, and constraints the database itself enforces."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from apps.inventory import services
+from apps.inventory.errors import InvalidStockChange
+from apps.inventory.models import StockItem, StockMovement
+from apps.inventory.selectors import statuses_for_variants
+from tests.factories import make_product
+
+pytestmark = pytest.mark.django_db
+
+
+def stock_of(stock: int = 10, **kwargs: object) -> StockItem:
+    return StockItem.objects.get(variant__product=make_product(stock=stock, **kwargs))  # type: ignore[arg-type]
+
+
+def test_receipt_adds_units_and_records_a_movement() -> None:
+    item = stock_of(4)
+    services.change_on_hand(item.pk, delta=6, kind=StockMovement.Kind.RECEIPT, reference="PO-1")
+    item.refresh_from_db()
+    assert item.on_hand == 10
+    movement = item.movements.get()
+    assert (movement.kind, movement.on_hand_delta, movement.on_hand_after) == ("receipt", 6, 10)
+    assert movement.reference == "PO-1"
+
+
+def test_on_hand_never_goes_negative() -> None:
+    item = stock_of(2)
+    with pytest.raises(InvalidStockChange):
+        services.change_on_hand(item.pk, delta=-3)
+    item.refresh_from_db()
+    assert item.on_hand == 2
+    assert not item.movements.exists()
+
+
+def test_cannot_drop_below_reserved_units() -> None:
+    item = stock_of(5)
+    StockItem.objects.filter(pk=item.pk).update(reserved=4)
+    with pytest.raises(InvalidStockChange, match="reserved"):
+        services.set_on_hand(item.pk, 3)
+    assert services.set_on_hand(item.pk, 4).on_hand == 4
+
+
+def test_stock_count_records_the_difference_once() -> None:
+    item = stock_of(10)
+    services.set_on_hand(item.pk, 7, note="cycle count")
+    services.set_on_hand(item.pk, 7, note="cycle count")
+    assert [m.on_hand_delta for m in item.movements.all()] == [-3]
+    with pytest.raises(InvalidStockChange):
+        services.set_on_hand(item.pk, -1)
+
+
+@pytest.mark.parametrize(
+    "update",
+    [{"on_hand": -1}, {"reserved": -1}, {"reserved": 11}],
+)
+def test_database_check_constraints(update: dict[str, int]) -> None:
+    item = stock_of(10)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StockItem.objects.filter(pk=item.pk).update(**update)
+
+
+def test_backorder_may_reserve_beyond_on_hand() -> None:
+    item = stock_of(1, allow_backorder=True)
+    StockItem.objects.filter(pk=item.pk).update(reserved=5)
+    item.refresh_from_db()
+    assert item.available == -4
+
+
+def test_statuses_for_variants_in_one_query(django_assert_num_queries) -> None:
+    a = make_product(stock=10).variants.get()
+    b = make_product(stock=0).variants.get()
+    with django_assert_num_queries(1):
+        statuses = statuses_for_variants([a.pk, b.pk, 999_999])
+    assert statuses[a.pk].purchasable
+    assert not statuses[b.pk].purchasable
+    assert statuses[999_999].label == "Out of stock"

@@ -1,0 +1,67 @@
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from apps.core.money import (
+    MoneyError,
+    format_money,
+    from_minor_units,
+    quantize,
+    to_decimal,
+    to_minor_units,
+)
+
+
+def test_quantize_rounds_half_up_to_cents() -> None:
+    assert quantize("2.675") == Decimal("2.68")
+    assert quantize("2.665") == Decimal("2.67")
+    assert quantize("-2.675") == Decimal("-2.68")
+    assert quantize(3) == Decimal("3.00")
+
+
+def test_zero_decimal_currency_has_no_minor_digits() -> None:
+    assert quantize("1234.5", "JPY") == Decimal("1235")
+    assert to_minor_units("1234", "JPY") == 1234
+    assert from_minor_units(1234, "JPY") == Decimal("1234")
+
+
+def test_minor_units_at_the_stripe_boundary() -> None:
+    assert to_minor_units(Decimal("12.34")) == 1234
+    assert to_minor_units("0.005") == 1
+    assert from_minor_units(1234) == Decimal("12.34")
+
+
+@pytest.mark.parametrize("bad", [1.5, True, "abc", "NaN", "Infinity"])
+def test_floats_booleans_and_non_numbers_are_refused(bad: object) -> None:
+    with pytest.raises(MoneyError):
+        to_decimal(bad)  # type: ignore[arg-type]
+
+
+def test_unknown_currency_is_refused() -> None:
+    with pytest.raises(MoneyError, match="unsupported currency"):
+        quantize("1.00", "XYZ")
+
+
+def test_minor_units_must_be_int() -> None:
+    with pytest.raises(MoneyError):
+        from_minor_units("100")  # type: ignore[arg-type]
+
+
+def test_format_money() -> None:
+    assert format_money(Decimal("1234.5")) == "$1,234.50"
+    assert format_money(Decimal("-3"), "EUR") == "-€3.00"
+    assert format_money(Decimal("10"), "GBP") == "£10.00"
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_minor_units_round_trip(cents: int) -> None:
+    assert to_minor_units(from_minor_units(cents)) == cents
+
+
+@given(st.decimals(min_value=-(10**9), max_value=10**9, allow_nan=False, places=4))
+def test_quantize_is_idempotent_and_within_half_a_cent(value: Decimal) -> None:
+    once = quantize(value)
+    assert quantize(once) == once
+    assert abs(once - value) <= Decimal("0.005")
