@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.shop",
                 "apps.catalog.context_processors.navigation",
+                "apps.cart.context_processors.cart",
             ],
         },
     },
@@ -130,6 +131,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE["cart-expire-stale-carts"] = {
+    "task": "cart.expire_stale_carts",
+    "schedule": 60 * 60,  # hourly
+}
+CELERY_BEAT_SCHEDULE["promotions-release-stale-reservations"] = {
+    "task": "promotions.release_stale_reservations",
+    "schedule": 15 * 60,
+}
 
 # --- Stripe ------------------------------------------------------------------------
 
@@ -146,7 +155,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "accounts:sign_in"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -188,6 +197,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"coupon_apply": env.str("COUPON_APPLY_RATE", default="20/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
@@ -198,6 +209,28 @@ SPECTACULAR_SETTINGS = {
 # --- Catalog -----------------------------------------------------------------------
 
 CATALOG_PAGE_SIZE = env.int("CATALOG_PAGE_SIZE", default=24)
+
+# --- Cart and promotions -------------------------------------------------------------
+
+# Active carts untouched this long become abandoned; abandoned carts are deleted after
+# the retention period (the cart.expire_stale_carts beat task).
+CART_ABANDON_AFTER_DAYS = env.int("CART_ABANDON_AFTER_DAYS", default=30)
+CART_RETENTION_DAYS = env.int("CART_RETENTION_DAYS", default=90)
+# Customizations a shopper may add to a line, priced here (never by the browser).
+CART_CUSTOMIZATIONS: dict[str, dict[str, object]] = {
+    "gift_wrap": {"name": "Gift wrap", "price": "5.00", "max_length": 100},
+    "engraving": {"name": "Engraving", "price": "10.00", "max_length": 30},
+}
+# How coupons combine on one order, and the order in which their discounts apply.
+COUPON_COMBINABILITY: dict[str, object] = {
+    "max_coupons_per_order": env.int("COUPON_MAX_PER_ORDER", default=2),
+    "allow_percentage_with_fixed": env.bool("COUPON_ALLOW_PERCENTAGE_WITH_FIXED", default=False),
+    "allow_multiple_percentage": env.bool("COUPON_ALLOW_MULTIPLE_PERCENTAGE", default=False),
+    "allow_free_shipping_combination": env.bool("COUPON_ALLOW_FREE_SHIPPING_COMBO", default=True),
+    "priority_order": ["buy_x_get_y", "percentage", "fixed_amount", "free_shipping"],
+}
+# Coupon uses reserved by a payment that never finished are released after this long.
+COUPON_RESERVATION_TTL_MINUTES = env.int("COUPON_RESERVATION_TTL_MINUTES", default=60)
 
 # --- Security (switched on by DEBUG=False) -----------------------------------------
 

@@ -12,6 +12,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include("apps.cart.api_urls")),
+    path("cart/", include("apps.cart.urls")),
+    path("accounts/", include("apps.accounts.urls")),
     path("", include("apps.catalog.urls")),
 ]
 

@@ -107,3 +107,40 @@ def make_user(
     return user_model.objects.create_user(
         username=username, email=email, password=password, **kwargs
     )
+
+
+from apps.promotions.models import Coupon  # noqa: E402 - builders added for the cart issue
+
+
+def make_coupon(code: str | None = None, **kwargs: object) -> Coupon:
+    """A coupon valid from yesterday for a year (10% off unless told otherwise).
+
+    Pass products=/categories=/excluded_products=/excluded_categories= lists for rules."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    n = _n()
+    rules = {
+        name: kwargs.pop(key, None)
+        for key, name in [
+            ("products", "applicable_products"),
+            ("categories", "applicable_categories"),
+            ("excluded_products", "excluded_products"),
+            ("excluded_categories", "excluded_categories"),
+        ]
+    }
+    now = timezone.now()
+    kwargs.setdefault("type", "percentage")
+    kwargs.setdefault("value", Decimal("10.00"))
+    kwargs.setdefault("name", f"Coupon {n}")
+    kwargs.setdefault("starts_at", now - timedelta(days=1))
+    kwargs.setdefault("ends_at", now + timedelta(days=365))
+    for key in ("value", "minimum_order_amount", "maximum_discount"):
+        if isinstance(kwargs.get(key), str):
+            kwargs[key] = Decimal(str(kwargs[key]))
+    coupon = Coupon.objects.create(code=code or f"CODE{n}", **kwargs)
+    for name, related in rules.items():
+        if related:
+            getattr(coupon, name).set(related)
+    return coupon

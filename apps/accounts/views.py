@@ -1,0 +1,84 @@
+"""Sign-in, sign-up and sign-out. After login, the sign-in hooks run (cart merge)."""
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.models import AbstractBaseUser, User
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts import throttle
+from apps.accounts.forms import SignInForm, SignUpForm
+from apps.accounts.hooks import on_sign_in
+from apps.accounts.services import EmailTaken, create_customer
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("catalog:home")
+
+
+def _sign_in(request: HttpRequest, user: AbstractBaseUser) -> None:
+    previous = dict(request.session.items())
+    login(request, cast(User, user), backend="django.contrib.auth.backends.ModelBackend")
+    on_sign_in.fire(request, user, previous)
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = SignInForm(request.POST or None, request=request)
+    if request.method == "POST":
+        email = str(request.POST.get("email", ""))[:320]
+        if email and throttle.is_locked(email):
+            form = SignInForm(request=request)
+            messages.error(request, "Too many attempts. Please wait 15 minutes and try again.")
+        elif form.is_valid() and form.user is not None:
+            throttle.reset(email)
+            _sign_in(request, form.user)
+            messages.success(request, "You're signed in.")
+            return HttpResponseRedirect(_next_url(request))
+        elif email:
+            throttle.record_failure(email)
+    return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)})
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = create_customer(
+                email=data["email"],
+                password=data["password"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+            )
+        except EmailTaken:
+            form.add_error("email", "An account with this email already exists. Sign in instead.")
+        else:
+            _sign_in(request, user)
+            messages.success(request, "Welcome! Your account is ready.")
+            return HttpResponseRedirect(_next_url(request))
+    return render(request, "accounts/sign_up.html", {"form": form, "next": _next_url(request)})
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "You're signed out.")
+    return redirect("catalog:home")

@@ -1,0 +1,256 @@
+"""Reads of carts: whose cart this is, the header count, and the cart as a page shows it.
+
+`cart_view` issues a fixed number of queries whatever the number of lines.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import Prefetch, Sum
+from django.utils import timezone
+
+from apps.cart.models import Cart, CartLine
+from apps.cart.pricing import CartTotals, compute_totals
+from apps.catalog.models import ProductImage
+from apps.catalog.selectors import CategoryTree, category_tree
+from apps.inventory.availability import StockStatus
+from apps.inventory.selectors import status_of
+from apps.promotions.discounts import DiscountLine
+from apps.promotions.models import Coupon
+from apps.promotions.rules import CombinabilityPolicy, Problem, validate_coupon
+from apps.promotions.selectors import discount_input, facts_for, with_rules
+
+CART_SESSION_KEY = "cart_id"
+User = AbstractBaseUser | AnonymousUser
+
+
+def _session_cart_id(session: SessionBase) -> int | None:
+    raw = session.get(CART_SESSION_KEY)
+    return raw if isinstance(raw, int) else None
+
+
+def active_cart(*, user: User | None, session: SessionBase) -> Cart | None:
+    """The shopper's active cart: by user when signed in, else the guest cart in the session."""
+    if user is not None and user.is_authenticated:
+        return Cart.objects.filter(user_id=user.pk, status=Cart.Status.ACTIVE).first()
+    cart_id = _session_cart_id(session)
+    if cart_id is None:
+        return None
+    return Cart.objects.filter(pk=cart_id, user__isnull=True, status=Cart.Status.ACTIVE).first()
+
+
+def owned_cart(cart_id: int, *, user: User | None, session: SessionBase) -> Cart | None:
+    """This cart if it belongs to the shopper, else None (the API answers 404)."""
+    if user is not None and user.is_authenticated:
+        return Cart.objects.filter(pk=cart_id, user_id=user.pk).first()
+    if _session_cart_id(session) != cart_id:
+        return None
+    return Cart.objects.filter(pk=cart_id, user__isnull=True).first()
+
+
+def item_count(*, user: User | None, session: SessionBase) -> int:
+    """Units in the shopper's active cart: one aggregate query, no writes."""
+    lines = CartLine.objects.filter(cart__status=Cart.Status.ACTIVE)
+    if user is not None and user.is_authenticated:
+        lines = lines.filter(cart__user_id=user.pk)
+    else:
+        cart_id = _session_cart_id(session)
+        if cart_id is None:
+            return 0
+        lines = lines.filter(cart_id=cart_id, cart__user__isnull=True)
+    total = lines.aggregate(n=Sum("quantity"))["n"]
+    return int(total or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    line: CartLine
+    unit_price: Decimal  # current catalog price plus customizations
+    added_unit_price: Decimal
+    line_total: Decimal
+    discount: Decimal
+    stock: StockStatus
+    image: ProductImage | None
+    issue: str = ""  # why checkout is blocked by this line, if it is
+
+    @property
+    def price_changed(self) -> bool:
+        return self.unit_price != self.added_unit_price
+
+    @property
+    def price_went_up(self) -> bool:
+        return self.unit_price > self.added_unit_price
+
+    @property
+    def variant(self):  # type: ignore[no-untyped-def]
+        return self.line.variant
+
+    @property
+    def product(self):  # type: ignore[no-untyped-def]
+        return self.line.variant.product
+
+    @property
+    def max_quantity(self) -> int:
+        if self.stock.available is None or self.stock.state == "backorder":
+            return 99
+        return max(min(99, self.stock.available), self.line.quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class CouponView:
+    coupon: Coupon
+    amount: Decimal
+    problems: tuple[Problem, ...] = ()
+    free_shipping: bool = False
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class CartView:
+    cart: Cart
+    lines: list[LineView]
+    coupons: list[CouponView]
+    totals: CartTotals
+    issues: list[str] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+    @property
+    def checkout_blocked(self) -> bool:
+        return bool(self.issues) or self.is_empty
+
+    @property
+    def version(self) -> int:
+        return self.cart.version
+
+    @property
+    def valid_coupons(self) -> list[Coupon]:
+        return [c.coupon for c in self.coupons if c.valid]
+
+
+def _lines_queryset(cart: Cart) -> list[CartLine]:
+    return list(
+        CartLine.objects.filter(cart=cart)
+        .select_related("variant__product__category", "variant__stock")
+        .prefetch_related(
+            Prefetch(
+                "variant__product__images",
+                queryset=ProductImage.objects.filter(is_primary=True),
+                to_attr="primary_images",
+            )
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def category_ids_for(category_id: int, tree: CategoryTree) -> frozenset[int]:
+    """The category and its ancestors, so a coupon for a parent covers subcategories."""
+    found = tree.by_id.get(category_id)
+    if found is None:
+        return frozenset({category_id})
+    return frozenset(c.pk for c in tree.ancestors(found))
+
+
+def discount_lines(
+    lines: Sequence[CartLine], tree: CategoryTree | None = None
+) -> list[DiscountLine]:
+    """The engine's view of cart lines at *current* catalog prices."""
+    tree = tree or category_tree()
+    return [
+        DiscountLine(
+            line_id=line.pk,
+            product_id=line.variant.product_id,
+            unit_price=line.variant.price + line.customizations_price,
+            quantity=line.quantity,
+            category_ids=category_ids_for(line.variant.product.category_id, tree),
+        )
+        for line in lines
+    ]
+
+
+def applied_coupons(cart: Cart) -> list[Coupon]:
+    """The cart's coupons in the order they were applied, rules prefetched."""
+    return list(
+        with_rules(Coupon.objects.filter(cart_applications__cart=cart)).order_by(
+            "cart_applications__applied_at", "cart_applications__id"
+        )
+    )
+
+
+def line_issue(line: CartLine, stock: StockStatus) -> str:
+    variant = line.variant
+    if not variant.product.is_active or not variant.is_active:
+        return f"{variant.product.name} is no longer available; remove it to continue."
+    if not stock.purchasable:
+        return f"{variant.product.name} is out of stock; remove it to continue."
+    if not stock.allows(line.quantity):
+        return (
+            f"Only {stock.available} of {variant.product.name} available; "
+            "lower the quantity to continue."
+        )
+    return ""
+
+
+def cart_view(cart: Cart, *, policy: CombinabilityPolicy | None = None) -> CartView:
+    """The cart with current prices, stock rechecked, coupons revalidated and totals."""
+    policy = policy or CombinabilityPolicy.from_settings()
+    lines = _lines_queryset(cart)
+    tree = category_tree()
+    engine_lines = discount_lines(lines, tree)
+    coupons = applied_coupons(cart)
+    now = timezone.now()
+    coupon_problems = {
+        c.pk: tuple(
+            validate_coupon(
+                facts_for(c), lines=engine_lines, now=now, currency=cart.currency, check_usage=False
+            )
+        )
+        for c in coupons
+    }
+    valid = [c for c in coupons if not coupon_problems[c.pk]]
+    totals = compute_totals(
+        engine_lines,
+        [discount_input(c) for c in valid],
+        priority=policy.priority_order,
+        currency=cart.currency,
+    )
+    views: list[LineView] = []
+    issues: list[str] = []
+    for line, engine_line in zip(lines, engine_lines, strict=True):
+        stock = status_of(getattr(line.variant, "stock", None))
+        issue = line_issue(line, stock)
+        if issue:
+            issues.append(issue)
+        images = getattr(line.variant.product, "primary_images", [])
+        views.append(
+            LineView(
+                line=line,
+                unit_price=engine_line.unit_price,
+                added_unit_price=line.unit_price + line.customizations_price,
+                line_total=totals.line_totals[line.pk],
+                discount=totals.line_discounts.get(line.pk, Decimal("0.00")),
+                stock=stock,
+                image=images[0] if images else None,
+                issue=issue,
+            )
+        )
+    coupon_views = [
+        CouponView(
+            coupon=c,
+            amount=totals.coupon_amount(c.pk),
+            problems=coupon_problems[c.pk],
+            free_shipping=any(
+                d.free_shipping for d in totals.coupon_discounts if d.coupon_id == c.pk
+            ),
+        )
+        for c in coupons
+    ]
+    return CartView(cart=cart, lines=views, coupons=coupon_views, totals=totals, issues=issues)

@@ -1,0 +1,489 @@
+"""Writes to carts. Each write locks the cart row, checks the version it was based on
+(when given), changes lines or coupons, and bumps the version, in one transaction.
+
+Prices are always read from the catalog here; nothing the browser says about money is
+trusted.
+"""
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.cart.errors import (
+    CartNotActive,
+    CouponRejected,
+    Detail,
+    InsufficientStock,
+    InvalidCustomization,
+    InvalidQuantity,
+    LineNotFound,
+    ProductUnavailable,
+    StaleCart,
+)
+from apps.cart.models import MAX_LINE_QUANTITY, Cart, CartCoupon, CartLine
+from apps.cart.pricing import price_customizations
+from apps.cart.selectors import (
+    CART_SESSION_KEY,
+    active_cart,
+    applied_coupons,
+    discount_lines,
+)
+from apps.catalog.models import ProductVariant
+from apps.inventory.availability import StockStatus
+from apps.inventory.selectors import status_of, statuses_for_variants
+from apps.promotions.rules import CombinabilityPolicy
+from apps.promotions.selectors import check_code
+
+logger = logging.getLogger(__name__)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def abandon_after() -> timedelta:
+    return timedelta(days=int(getattr(settings, "CART_ABANDON_AFTER_DAYS", 30)))
+
+
+def retention() -> timedelta:
+    return timedelta(days=int(getattr(settings, "CART_RETENTION_DAYS", 90)))
+
+
+def _new_cart(**owner: object) -> Cart:
+    now = timezone.now()
+    return Cart.objects.create(
+        currency=settings.DEFAULT_CURRENCY, expires_at=now + abandon_after(), **owner
+    )
+
+
+def get_or_create_cart(*, user: User | None, session: SessionBase) -> Cart:
+    """The shopper's active cart, created on first need.
+
+    Customers: one active cart per user, guarded by a partial unique constraint (insert,
+    and on conflict read the winner). Guests: the cart id lives in the Django session."""
+    found = active_cart(user=user, session=session)
+    if found is not None:
+        return found
+    if user is not None and user.is_authenticated:
+        try:
+            with transaction.atomic():
+                return _new_cart(user_id=user.pk)
+        except IntegrityError:
+            return Cart.objects.get(user_id=user.pk, status=Cart.Status.ACTIVE)
+    if session.session_key is None:
+        session.save()
+    assert session.session_key is not None
+    cart = _new_cart(session_key=session.session_key)
+    session[CART_SESSION_KEY] = cart.pk
+    logger.info("guest cart created", extra={"cart_id": cart.pk})
+    return cart
+
+
+@contextmanager
+def _write(cart_id: int, expected_version: int | None) -> Iterator[Cart]:
+    """Lock the cart, refuse stale or finished carts, and bump the version on success."""
+    with transaction.atomic():
+        cart = Cart.objects.select_for_update().get(pk=cart_id)
+        if cart.status != Cart.Status.ACTIVE:
+            raise CartNotActive("This cart has already been checked out or has expired.")
+        if expected_version is not None and expected_version != cart.version:
+            raise StaleCart(cart.version)
+        yield cart
+        now = timezone.now()
+        cart.version += 1
+        cart.updated_at = now
+        cart.expires_at = now + abandon_after()
+        cart.save(update_fields=["version", "updated_at", "expires_at"])
+
+
+def validate_quantity(quantity: object, *, allow_zero: bool = False) -> int:
+    low = 0 if allow_zero else 1
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise InvalidQuantity(
+            "Quantity must be a whole number.",
+            details=[Detail("quantity", "invalid", "Quantity must be a whole number.")],
+        )
+    if not low <= quantity <= MAX_LINE_QUANTITY:
+        message = f"Quantity must be between {low} and {MAX_LINE_QUANTITY}."
+        raise InvalidQuantity(message, details=[Detail("quantity", "out_of_range", message)])
+    return quantity
+
+
+def _sellable_variant(variant_id: int) -> ProductVariant:
+    variant = (
+        ProductVariant.objects.select_related("product", "stock").filter(pk=variant_id).first()
+    )
+    if variant is None:
+        raise ProductUnavailable(
+            "That product could not be found.",
+            details=[Detail("variantId", "not_found", "That product could not be found.")],
+        )
+    if not variant.product.is_active or not variant.is_active:
+        message = f"{variant.product.name} is no longer available."
+        raise ProductUnavailable(message, details=[Detail("variantId", "inactive", message)])
+    return variant
+
+
+def _check_stock(variant: ProductVariant, stock: StockStatus, quantity: int, in_cart: int) -> None:
+    if not stock.purchasable:
+        raise InsufficientStock(f"{variant.product.name} is out of stock.", available=0)
+    if not stock.allows(quantity):
+        available = stock.available or 0
+        already = f" (you already have {in_cart} in your cart)" if in_cart else ""
+        raise InsufficientStock(
+            f"Only {available} of {variant.product.name} available{already}.",
+            available=available,
+        )
+
+
+def _customizations(
+    requested: Sequence[Mapping[str, object]],
+) -> tuple[list[dict[str, str]], str, Decimal]:
+    catalogue: Mapping[str, Mapping[str, object]] = getattr(settings, "CART_CUSTOMIZATIONS", {})
+    try:
+        items, price = price_customizations(requested, catalogue)
+    except ValueError as exc:
+        raise InvalidCustomization(
+            str(exc), details=[Detail("customizations", "invalid", str(exc))]
+        ) from exc
+    if not items:
+        return [], "", price
+    canonical = json.dumps([[i["type"], i["value"]] for i in items], separators=(",", ":"))
+    return items, hashlib.sha256(canonical.encode()).hexdigest(), price
+
+
+def add_line(
+    cart: Cart,
+    variant_id: int,
+    quantity: object,
+    *,
+    customizations: Sequence[Mapping[str, object]] = (),
+    expected_version: int | None = None,
+) -> CartLine:
+    """Add units of a variant, to its existing line if there is one (stock checked)."""
+    qty = validate_quantity(quantity)
+    variant = _sellable_variant(variant_id)
+    if variant.product.currency != cart.currency:
+        raise ProductUnavailable(f"{variant.product.name} cannot be bought in {cart.currency}.")
+    items, key, extra_price = _customizations(customizations)
+    with _write(cart.pk, expected_version) as locked:
+        line = (
+            CartLine.objects.select_for_update()
+            .filter(cart=locked, variant=variant, customizations_key=key)
+            .first()
+        )
+        in_cart = line.quantity if line else 0
+        new_quantity = in_cart + qty
+        if new_quantity > MAX_LINE_QUANTITY:
+            message = f"You can buy at most {MAX_LINE_QUANTITY} of an item" + (
+                f"; you already have {in_cart} in your cart." if in_cart else "."
+            )
+            raise InvalidQuantity(message, details=[Detail("quantity", "out_of_range", message)])
+        _check_stock(variant, status_of(getattr(variant, "stock", None)), new_quantity, in_cart)
+        if line is None:
+            line = CartLine.objects.create(
+                cart=locked,
+                variant=variant,
+                quantity=new_quantity,
+                unit_price=variant.price,
+                customizations=items,
+                customizations_key=key,
+                customizations_price=extra_price,
+            )
+        else:
+            # The shopper has just seen today's price on the product page.
+            line.quantity = new_quantity
+            line.unit_price = variant.price
+            line.customizations_price = extra_price
+            line.save(
+                update_fields=["quantity", "unit_price", "customizations_price", "updated_at"]
+            )
+    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
+    logger.info(
+        "cart line added",
+        extra={"cart_id": cart.pk, "line_id": line.pk, "variant_id": variant.pk, "quantity": qty},
+    )
+    return line
+
+
+def _line(cart: Cart, line_id: int) -> CartLine:
+    line = (
+        CartLine.objects.select_for_update()
+        .select_related("variant__product", "variant__stock")
+        .filter(pk=line_id, cart=cart)
+        .first()
+    )
+    if line is None:
+        raise LineNotFound("That item is not in your cart.")
+    return line
+
+
+def set_quantity(
+    cart: Cart, line_id: int, quantity: object, *, expected_version: int | None = None
+) -> CartLine | None:
+    """Set a line's quantity; 0 removes the line (returns None)."""
+    qty = validate_quantity(quantity, allow_zero=True)
+    with _write(cart.pk, expected_version) as locked:
+        line = _line(locked, line_id)
+        if qty == 0:
+            line.delete()
+            result = None
+        else:
+            if qty > line.quantity:
+                variant = line.variant
+                if not variant.product.is_active or not variant.is_active:
+                    raise ProductUnavailable(f"{variant.product.name} is no longer available.")
+                _check_stock(variant, status_of(getattr(variant, "stock", None)), qty, 0)
+            line.quantity = qty
+            line.save(update_fields=["quantity", "updated_at"])
+            result = line
+    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
+    return result
+
+
+def remove_line(cart: Cart, line_id: int, *, expected_version: int | None = None) -> None:
+    with _write(cart.pk, expected_version) as locked:
+        _line(locked, line_id).delete()
+    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
+
+
+def clear_cart(cart: Cart, *, expected_version: int | None = None) -> None:
+    with _write(cart.pk, expected_version) as locked:
+        CartLine.objects.filter(cart=locked).delete()
+        CartCoupon.objects.filter(cart=locked).delete()
+    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
+
+
+def _normalise_code(code: object) -> str:
+    text = code.strip() if isinstance(code, str) else ""
+    if not text:
+        message = "Enter a discount code."
+        raise CouponRejected(message, details=[Detail("code", "required", message)])
+    if len(text) > 40:
+        message = "We don't recognise that code. Check it and try again."
+        raise CouponRejected(message, details=[Detail("code", "not_found", message)])
+    return text
+
+
+def apply_coupon(
+    cart: Cart,
+    code: object,
+    *,
+    user: User | None,
+    email: str = "",
+    expected_version: int | None = None,
+) -> CartCoupon:
+    """Validate a code against this cart and attach it. Raises CouponRejected with
+    every reason as details (codes: not_found, inactive, expired, ...)."""
+    text = _normalise_code(code)
+    with _write(cart.pk, expected_version) as locked:
+        lines = list(CartLine.objects.filter(cart=locked).select_related("variant__product"))
+        applied = applied_coupons(locked)
+        if any(c.code.lower() == text.lower() for c in applied):
+            message = "That code is already applied to your cart."
+            raise CouponRejected(message, details=[Detail("code", "already_applied", message)])
+        check = check_code(
+            text,
+            lines=discount_lines(lines),
+            applied=applied,
+            user=user,
+            email=email,
+            currency=locked.currency,
+        )
+        if not check.ok or check.coupon is None:
+            details = [Detail(p.field, p.code, p.message) for p in check.problems]
+            raise CouponRejected(" ".join(p.message for p in check.problems), details=details)
+        row = CartCoupon.objects.create(cart=locked, coupon=check.coupon)
+    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
+    logger.info("coupon applied", extra={"cart_id": cart.pk, "coupon_id": row.coupon_id})
+    return row
+
+
+def remove_coupon(cart: Cart, coupon_id: int, *, expected_version: int | None = None) -> None:
+    with _write(cart.pk, expected_version) as locked:
+        deleted, _ = CartCoupon.objects.filter(cart=locked, coupon_id=coupon_id).delete()
+        if not deleted:
+            raise LineNotFound("That code is not applied to your cart.")
+    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
+
+
+@dataclass
+class MergeResult:
+    cart: Cart | None
+    moved: int = 0
+    capped: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    dropped_coupons: list[str] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[str]:
+        notes = []
+        if self.moved:
+            notes.append("We added the items from your guest cart to your cart.")
+        notes += self.capped + self.dropped + self.dropped_coupons
+        return notes
+
+
+def merge_guest_cart(guest_cart_id: int | None, user: AbstractBaseUser) -> MergeResult:
+    """On sign-in: fold the guest cart into the customer's cart. Quantities of the same
+    item are summed and capped by available stock (and 99); the guest cart is deleted.
+    With no customer cart yet, the guest cart simply becomes the customer's."""
+    if guest_cart_id is None:
+        return MergeResult(None)
+    guest = Cart.objects.filter(
+        pk=guest_cart_id, user__isnull=True, status=Cart.Status.ACTIVE
+    ).first()
+    if guest is None:
+        return MergeResult(None)
+    with transaction.atomic():
+        target = Cart.objects.filter(user_id=user.pk, status=Cart.Status.ACTIVE).first()
+        if target is None:
+            adopted = Cart.objects.filter(pk=guest.pk, user__isnull=True).update(
+                user_id=user.pk, session_key="", updated_at=timezone.now()
+            )
+            if not adopted:
+                return MergeResult(None)
+            guest.refresh_from_db()
+            logger.info("guest cart adopted", extra={"cart_id": guest.pk, "user_id": user.pk})
+            return MergeResult(guest)
+        # Lock both carts in primary-key order.
+        list(Cart.objects.select_for_update().filter(pk__in=[guest.pk, target.pk]).order_by("pk"))
+        result = _merge_lines(guest, target)
+        _merge_coupons(guest, target, result)
+        guest.delete()
+        now = timezone.now()
+        target.version += 1
+        target.updated_at = now
+        target.expires_at = now + abandon_after()
+        target.save(update_fields=["version", "updated_at", "expires_at"])
+    logger.info(
+        "guest cart merged",
+        extra={"cart_id": target.pk, "guest_cart_id": guest_cart_id, "lines": result.moved},
+    )
+    return result
+
+
+def _merge_lines(guest: Cart, target: Cart) -> MergeResult:
+    result = MergeResult(target)
+    guest_lines = list(CartLine.objects.filter(cart=guest).select_related("variant__product"))
+    existing = {
+        (line.variant_id, line.customizations_key): line
+        for line in CartLine.objects.select_for_update().filter(cart=target)
+    }
+    statuses = statuses_for_variants([line.variant_id for line in guest_lines])
+    for line in guest_lines:
+        name = line.variant.product.name
+        if not line.variant.product.is_active or not line.variant.is_active:
+            result.dropped.append(f"{name} is no longer available and was not added.")
+            continue
+        mine = existing.get((line.variant_id, line.customizations_key))
+        wanted = line.quantity + (mine.quantity if mine else 0)
+        stock = statuses[line.variant_id]
+        cap = MAX_LINE_QUANTITY
+        if stock.available is not None and stock.state != "backorder":
+            cap = min(cap, stock.available)
+        quantity = min(wanted, cap)
+        if quantity < 1:
+            result.dropped.append(f"{name} is out of stock and was not added.")
+            continue
+        if quantity < wanted:
+            result.capped.append(
+                f"We could only keep {quantity} of {name} in your cart (you had {wanted})."
+            )
+        if mine is not None:
+            mine.quantity = quantity
+            mine.save(update_fields=["quantity", "updated_at"])
+        else:
+            CartLine.objects.create(
+                cart=target,
+                variant_id=line.variant_id,
+                quantity=quantity,
+                unit_price=line.unit_price,
+                customizations=line.customizations,
+                customizations_key=line.customizations_key,
+                customizations_price=line.customizations_price,
+            )
+        result.moved += 1
+    return result
+
+
+def _merge_coupons(guest: Cart, target: Cart, result: MergeResult) -> None:
+    policy = CombinabilityPolicy.from_settings()
+    applied = {c.pk for c in applied_coupons(target)}
+    for coupon in applied_coupons(guest):
+        if coupon.pk in applied:
+            continue
+        if len(applied) >= policy.max_coupons_per_order:
+            result.dropped_coupons.append(
+                f"The code {coupon.code} was not kept: "
+                "your cart already has the most codes allowed."
+            )
+            continue
+        CartCoupon.objects.create(cart=target, coupon=coupon)
+        applied.add(coupon.pk)
+
+
+def mark_converted(cart_id: int) -> bool:
+    """Checkout finished: the cart is an order now. Idempotent; True if it changed."""
+    changed = Cart.objects.filter(pk=cart_id, status=Cart.Status.ACTIVE).update(
+        status=Cart.Status.CONVERTED, updated_at=timezone.now()
+    )
+    return bool(changed)
+
+
+@dataclass(frozen=True)
+class ExpiryResult:
+    abandoned: int
+    deleted: int
+
+
+def expire_stale_carts(now: datetime | None = None) -> ExpiryResult:
+    """Active carts untouched for CART_ABANDON_AFTER_DAYS become abandoned; abandoned
+    carts older than CART_RETENTION_DAYS are deleted."""
+    now = now or timezone.now()
+    abandoned = Cart.objects.filter(
+        status=Cart.Status.ACTIVE, updated_at__lt=now - abandon_after()
+    ).update(status=Cart.Status.ABANDONED, updated_at=now)
+    _, per_model = Cart.objects.filter(
+        status=Cart.Status.ABANDONED, updated_at__lt=now - retention()
+    ).delete()
+    deleted = per_model.get(Cart._meta.label, 0)
+    logger.info("stale carts expired", extra={"abandoned": abandoned, "deleted": deleted})
+    return ExpiryResult(abandoned=abandoned, deleted=deleted)
+
+
+def resolve_variant_id(*, variant_id: int | None, product_id: int | None) -> int:
+    """The variant to add: the given one (which must belong to product_id when both are
+    given), or a product's only active variant."""
+    if variant_id is not None:
+        if (
+            product_id is not None
+            and not ProductVariant.objects.filter(pk=variant_id, product_id=product_id).exists()
+        ):
+            message = "That option does not belong to that product."
+            raise ProductUnavailable(message, details=[Detail("variantId", "mismatch", message)])
+        return variant_id
+    if product_id is None:
+        raise ProductUnavailable("Give a variantId.")
+    ids = list(
+        ProductVariant.objects.filter(product_id=product_id, is_active=True).values_list(
+            "pk", flat=True
+        )[:2]
+    )
+    if len(ids) != 1:
+        message = (
+            "That product could not be found."
+            if not ids
+            else "Choose an option: give the variantId."
+        )
+        raise ProductUnavailable(message, details=[Detail("variantId", "required", message)])
+    return ids[0]

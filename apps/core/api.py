@@ -1,0 +1,162 @@
+"""The API envelope every JSON endpoint answers with, and DRF's exception handler.
+
+    {"success": bool, "data": ..., "error": {"code", "message", "details": [{field,
+     code, message}]}, "metadata": {"timestamp", "requestId", "version"}}
+
+Views return `success(request, data)` / `failure(request, ...)` or raise ApiError;
+anything else DRF raises (validation, 404, throttling, CSRF) is turned into the same
+shape here. Unexpected exceptions become INTERNAL_ERROR without internal details.
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from apps.core.request_context import request_id_var
+
+logger = logging.getLogger(__name__)
+
+API_VERSION = "1.0"
+
+
+class ApiError(Exception):
+    """A business error with a stable code, a shopper-facing message and an HTTP status."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status_code: int = status.HTTP_400_BAD_REQUEST,
+        details: Sequence[Mapping[str, str]] = (),
+        data: object = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status_code = status_code
+        self.details = [dict(d) for d in details]
+        self.data = data
+
+
+def metadata(request: object | None = None) -> dict[str, str]:
+    request_id = getattr(request, "request_id", None) or getattr(
+        getattr(request, "_request", None), "request_id", None
+    )
+    return {
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "requestId": str(request_id or request_id_var.get()),
+        "version": API_VERSION,
+    }
+
+
+def success(request: object, data: object, *, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(
+        {"success": True, "data": data, "metadata": metadata(request)}, status=status_code
+    )
+
+
+def failure(
+    request: object,
+    code: str,
+    message: str,
+    *,
+    status_code: int = status.HTTP_400_BAD_REQUEST,
+    details: Sequence[Mapping[str, str]] = (),
+    data: object = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body: dict[str, object] = {
+        "success": False,
+        "error": {"code": code, "message": message, "details": [dict(d) for d in details]},
+        "metadata": metadata(request),
+    }
+    if data is not None:
+        body["data"] = data
+    return Response(body, status=status_code, headers=dict(headers or {}))
+
+
+def _flatten(detail: Any, field: str = "") -> list[dict[str, str]]:
+    """DRF's nested ValidationError detail -> [{field, code, message}]."""
+    out: list[dict[str, str]] = []
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            name = str(key) if key != "non_field_errors" else ""
+            out += _flatten(value, f"{field}.{name}" if field and name else (name or field))
+    elif isinstance(detail, list | tuple):
+        for index, value in enumerate(detail):
+            if isinstance(value, Mapping | list | tuple):
+                out += _flatten(value, f"{field}[{index}]")
+            else:
+                out += _flatten(value, field)
+    else:
+        code = getattr(detail, "code", None) or "invalid"
+        out.append({"field": field, "code": str(code), "message": str(detail)})
+    return out
+
+
+_CODES: dict[type[exceptions.APIException], tuple[str, str]] = {
+    exceptions.NotFound: ("NOT_FOUND", "Not found."),
+    exceptions.MethodNotAllowed: ("METHOD_NOT_ALLOWED", "Method not allowed."),
+    exceptions.NotAcceptable: ("NOT_ACCEPTABLE", "Not acceptable."),
+    exceptions.UnsupportedMediaType: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type."),
+    exceptions.ParseError: ("PARSE_ERROR", "The request body could not be read."),
+    exceptions.NotAuthenticated: ("NOT_AUTHENTICATED", "Sign in to continue."),
+    exceptions.AuthenticationFailed: ("AUTHENTICATION_FAILED", "Sign in to continue."),
+    exceptions.PermissionDenied: ("PERMISSION_DENIED", "You cannot do that."),
+    exceptions.Throttled: ("RATE_LIMITED", "Too many requests; please try again later."),
+}
+
+
+def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
+    request = context.get("request")
+    if isinstance(exc, ApiError):
+        return failure(
+            request,
+            exc.code,
+            exc.message,
+            status_code=exc.status_code,
+            details=exc.details,
+            data=exc.data,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        return failure(
+            request,
+            "VALIDATION_ERROR",
+            "The request contains invalid data.",
+            details=_flatten(exc.detail),
+        )
+    if isinstance(exc, exceptions.APIException):
+        code, message = next(
+            ((c, m) for kind, (c, m) in _CODES.items() if isinstance(exc, kind)),
+            ("ERROR", "The request could not be handled."),
+        )
+        if isinstance(exc, exceptions.PermissionDenied | exceptions.NotAuthenticated):
+            text = str(exc.detail)
+            if "CSRF" in text:
+                code, message = "CSRF_FAILED", "Your session expired; reload the page and retry."
+        headers: dict[str, str] = {}
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and isinstance(wait, int | float):
+            headers["Retry-After"] = str(int(wait) + 1)
+        status_code = exc.status_code
+        if isinstance(exc, exceptions.NotAuthenticated):
+            status_code = status.HTTP_403_FORBIDDEN
+        return failure(request, code, message, status_code=status_code, headers=headers)
+    logger.exception("unhandled API error")
+    return failure(
+        request,
+        "INTERNAL_ERROR",
+        "An unexpected error occurred. Please try again.",
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )

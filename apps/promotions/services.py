@@ -1,0 +1,216 @@
+"""Writes to coupons: usage reservations, activation, code generation.
+
+Usage is counted under a row lock on each coupon, taken in primary-key order, so
+concurrent checkouts can never push usage_count past usage_limit or a customer past
+per_customer_limit. Reserve, confirm and release are idempotent per reference.
+"""
+
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+
+from apps.promotions.models import Coupon, CouponRedemption
+from apps.promotions.rules import PER_CUSTOMER_LIMIT_REACHED, USAGE_LIMIT_REACHED
+from apps.promotions.selectors import ACTIVE_USAGE, customer_usage
+
+logger = logging.getLogger(__name__)
+
+Status = CouponRedemption.Status
+
+
+class CouponUsageError(Exception):
+    """A coupon cannot be reserved: reason is usage_limit_reached or
+    per_customer_limit_reached; message is for the shopper."""
+
+    def __init__(self, coupon_id: int, code: str, reason: str, message: str) -> None:
+        super().__init__(f"coupon {coupon_id}: {reason}")
+        self.coupon_id = coupon_id
+        self.code = code
+        self.reason = reason
+        self.message = message
+
+
+def _locked_coupons(coupon_ids: Sequence[int]) -> list[Coupon]:
+    return list(Coupon.objects.select_for_update().filter(pk__in=coupon_ids).order_by("pk"))
+
+
+@transaction.atomic
+def reserve_usage(
+    coupon_ids: Sequence[int],
+    *,
+    user: AbstractBaseUser | AnonymousUser | None,
+    email: str = "",
+    reference: str,
+) -> list[CouponRedemption]:
+    """Reserve one use of each coupon for this reference (a checkout or payment id).
+
+    Idempotent: a second call with the same reference returns the same reservations.
+    Raises CouponUsageError (and reserves nothing) if any coupon is used up."""
+    if not reference:
+        raise ValueError("a reservation needs a reference")
+    coupons = _locked_coupons(sorted(set(coupon_ids)))
+    existing = {
+        r.coupon_id: r
+        for r in CouponRedemption.objects.filter(
+            reference=reference, coupon_id__in=[c.pk for c in coupons]
+        )
+    }
+    usage = customer_usage([c.pk for c in coupons], user=user, email=email)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    result: list[CouponRedemption] = []
+    for coupon in coupons:
+        row = existing.get(coupon.pk)
+        if row is not None and row.status in ACTIVE_USAGE:
+            result.append(row)
+            continue
+        if coupon.usage_limit is not None and coupon.usage_count >= coupon.usage_limit:
+            raise CouponUsageError(
+                coupon.pk, coupon.code, USAGE_LIMIT_REACHED, "This code has been fully redeemed."
+            )
+        if (
+            coupon.per_customer_limit is not None
+            and usage.get(coupon.pk, 0) >= coupon.per_customer_limit
+        ):
+            raise CouponUsageError(
+                coupon.pk,
+                coupon.code,
+                PER_CUSTOMER_LIMIT_REACHED,
+                "You have already used this code as many times as allowed.",
+            )
+        if row is None:
+            row = CouponRedemption.objects.create(
+                coupon=coupon, user_id=user_id, email=email, reference=reference
+            )
+        else:  # released earlier, reserved again by the same checkout
+            row.status = Status.RESERVED
+            row.user_id = user_id
+            row.email = email
+            row.save(update_fields=["status", "user", "email", "updated_at"])
+        Coupon.objects.filter(pk=coupon.pk).update(usage_count=F("usage_count") + 1)
+        result.append(row)
+    logger.info(
+        "coupon usage reserved",
+        extra={"reference": reference, "coupon_ids": [c.pk for c in coupons]},
+    )
+    return result
+
+
+def _transition(reference: str, *, from_status: str, to_status: str, count_delta: int) -> int:
+    with transaction.atomic():
+        coupon_ids = list(
+            CouponRedemption.objects.filter(reference=reference, status=from_status).values_list(
+                "coupon_id", flat=True
+            )
+        )
+        if not coupon_ids:
+            return 0
+        _locked_coupons(coupon_ids)
+        rows = list(
+            CouponRedemption.objects.select_for_update()
+            .filter(reference=reference, status=from_status)
+            .order_by("coupon_id")
+        )
+        for row in rows:
+            row.status = to_status
+            row.save(update_fields=["status", "updated_at"])
+            if count_delta:
+                Coupon.objects.filter(pk=row.coupon_id).update(
+                    usage_count=F("usage_count") + count_delta
+                )
+        return len(rows)
+
+
+def release_usage(reference: str) -> int:
+    """Give back the reserved uses of this reference (payment failed or expired).
+    Idempotent; redeemed uses are never released. Returns how many were released."""
+    released = _transition(
+        reference, from_status=Status.RESERVED, to_status=Status.RELEASED, count_delta=-1
+    )
+    if released:
+        logger.info("coupon usage released", extra={"reference": reference, "count": released})
+    return released
+
+
+def confirm_usage(reference: str) -> int:
+    """The order was placed: reserved uses become redeemed. Idempotent."""
+    return _transition(
+        reference, from_status=Status.RESERVED, to_status=Status.REDEEMED, count_delta=0
+    )
+
+
+def release_stale_reservations(older_than: datetime) -> int:
+    """Release reservations whose payment never finished (safety net for lost webhooks)."""
+    references = set(
+        CouponRedemption.objects.filter(
+            status=Status.RESERVED, updated_at__lt=older_than
+        ).values_list("reference", flat=True)
+    )
+    return sum(release_usage(ref) for ref in sorted(references))
+
+
+def set_active(coupons: QuerySet[Coupon], active: bool) -> int:
+    return coupons.update(is_active=active)
+
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def _random_suffix(length: int) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+@transaction.atomic
+def generate_single_use_codes(
+    template: Coupon, count: int, *, prefix: str | None = None, suffix_length: int = 8
+) -> list[Coupon]:
+    """Copy `template` into `count` coupons with unique random codes, each usable once.
+
+    Uniqueness is the database's job: a clashing code is retried, never pre-checked."""
+    if not 1 <= count <= 1000:
+        raise ValueError("count must be between 1 and 1000")
+    stem = (prefix if prefix is not None else template.code)[: 40 - suffix_length - 1].upper()
+    rules = {
+        "applicable_products": list(template.applicable_products.all()),
+        "excluded_products": list(template.excluded_products.all()),
+        "applicable_categories": list(template.applicable_categories.all()),
+        "excluded_categories": list(template.excluded_categories.all()),
+    }
+    created: list[Coupon] = []
+    for _ in range(count):
+        for _attempt in range(10):
+            code = f"{stem}-{_random_suffix(suffix_length)}"
+            try:
+                with transaction.atomic():
+                    coupon = Coupon.objects.create(
+                        code=code,
+                        name=template.name,
+                        description=template.description,
+                        type=template.type,
+                        value=template.value,
+                        buy_quantity=template.buy_quantity,
+                        get_quantity=template.get_quantity,
+                        minimum_order_amount=template.minimum_order_amount,
+                        maximum_discount=template.maximum_discount,
+                        starts_at=template.starts_at,
+                        ends_at=template.ends_at,
+                        usage_limit=1,
+                        per_customer_limit=1,
+                        is_active=template.is_active,
+                        combinable=template.combinable,
+                        metadata={**template.metadata, "generated_from": template.pk},
+                    )
+            except IntegrityError:
+                continue
+            for name, related in rules.items():
+                if related:
+                    getattr(coupon, name).set(related)
+            created.append(coupon)
+            break
+        else:
+            raise RuntimeError("could not find a free coupon code; use a longer suffix")
+    return created
