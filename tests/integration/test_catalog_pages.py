@@ -245,3 +245,9 @@ def test_product_images_are_served(client: Client) -> None:
     response = client.get(image.image.url)
     assert response.status_code == 200
     assert b"<svg" in b"".join(response.streaming_content)  # type: ignore[attr-defined]
+
+
+def test_404_page_is_the_shop_page(client: Client) -> None:
+    response = client.get("/p/does-not-exist/")
+    assert response.status_code == 404
+    assert b"find that page" in response.content
