@@ -1,0 +1,84 @@
+"""The settings module picks embedded or service-backed parts from the environment alone."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json
+from config import settings as s
+print(json.dumps({
+    "db": s.DATABASES["default"]["ENGINE"],
+    "cache": s.CACHES["default"]["BACKEND"],
+    "sessions": s.SESSION_ENGINE,
+    "eager": s.CELERY_TASK_ALWAYS_EAGER,
+    "broker": s.CELERY_BROKER_URL,
+    "ssl_redirect": getattr(s, "SECURE_SSL_REDIRECT", False),
+    "hsts": getattr(s, "SECURE_HSTS_SECONDS", 0),
+    "secure_cookies": getattr(s, "SESSION_COOKIE_SECURE", False),
+}))
+"""
+
+KEEP = ("PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV")
+
+
+def load(**env: str) -> dict[str, object]:
+    clean = {k: v for k, v in os.environ.items() if k in KEEP}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_embedded_defaults_need_no_services() -> None:
+    s = load(DEBUG="true")
+    assert s["db"] == "django.db.backends.sqlite3"
+    assert s["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert s["sessions"] == "django.contrib.sessions.backends.db"
+    assert s["eager"] is True
+    assert s["broker"] == "memory://"
+    assert s["ssl_redirect"] is False
+
+
+def test_service_urls_switch_to_postgres_redis_and_a_real_broker() -> None:
+    s = load(
+        DEBUG="true",
+        DATABASE_URL="postgres://u:p@db.internal:5432/shop",
+        REDIS_URL="redis://cache.internal:6379/0",
+    )
+    assert s["db"] == "django.db.backends.postgresql"
+    assert s["cache"] == "django_redis.cache.RedisCache"
+    assert s["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert s["eager"] is False
+    assert s["broker"] == "redis://cache.internal:6379/0"
+
+
+def test_debug_off_turns_on_production_hardening() -> None:
+    s = load(DEBUG="false", SECRET_KEY="x" * 50)
+    assert s["ssl_redirect"] is True
+    assert s["secure_cookies"] is True
+    assert s["hsts"] == 31_536_000
+
+
+def test_wsgi_refuses_to_serve_with_the_development_key() -> None:
+    clean = {k: v for k, v in os.environ.items() if k in KEEP}
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        cwd=ROOT,
+        env={**clean, "DEBUG": "false"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
