@@ -26,7 +26,7 @@ from apps.cart.serializers import (
     VersionIn,
     cart_data,
 )
-from apps.core.api import ApiError, failure, success
+from apps.core.api import ApiError, CsrfSessionAuthentication, failure, success
 
 ENVELOPE = OpenApiResponse(description="ApiResponse envelope: {success, data, error, metadata}")
 ERRORS = {
@@ -71,7 +71,11 @@ def _valid(serializer_class: type[VersionIn], request: Request) -> dict[str, obj
     return dict(serializer.validated_data)
 
 
-class CartCreateApi(APIView):
+class CartApiView(APIView):
+    authentication_classes = [CsrfSessionAuthentication]
+
+
+class CartCreateApi(CartApiView):
     @extend_schema(
         request=None, responses={200: CartOut, 201: CartOut}, summary="Get or create your cart"
     )
@@ -85,13 +89,13 @@ class CartCreateApi(APIView):
         )
 
 
-class CartDetailApi(APIView):
+class CartDetailApi(CartApiView):
     @extend_schema(responses={200: CartOut, **ERRORS}, summary="Get a cart")
     def get(self, request: Request, cart_id: int) -> Response:
         return success(request, cart_data(selectors.cart_view(_owned(request, cart_id))))
 
 
-class CartItemsApi(APIView):
+class CartItemsApi(CartApiView):
     @extend_schema(request=AddItemIn, responses={201: ENVELOPE, **ERRORS}, summary="Add an item")
     def post(self, request: Request, cart_id: int) -> Response:
         cart = _owned(request, cart_id)
@@ -120,7 +124,7 @@ class CartItemsApi(APIView):
         return response
 
 
-class CartItemApi(APIView):
+class CartItemApi(CartApiView):
     @extend_schema(
         request=UpdateItemIn,
         responses={200: ENVELOPE, **ERRORS},
@@ -165,7 +169,7 @@ class CartItemApi(APIView):
         return _run(request, cart, write)
 
 
-class CartCouponsApi(APIView):
+class CartCouponsApi(CartApiView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "coupon_apply"
 
@@ -209,7 +213,7 @@ class CartCouponsApi(APIView):
         return response
 
 
-class CartCouponApi(APIView):
+class CartCouponApi(CartApiView):
     @extend_schema(
         parameters=[VersionIn], responses={200: ENVELOPE, **ERRORS}, summary="Remove a coupon"
     )

@@ -217,7 +217,7 @@ def add_line(
 
 def _line(cart: Cart, line_id: int) -> CartLine:
     line = (
-        CartLine.objects.select_for_update()
+        CartLine.objects.select_for_update(of=("self",))
         .select_related("variant__product", "variant__stock")
         .filter(pk=line_id, cart=cart)
         .first()

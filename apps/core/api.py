@@ -16,6 +16,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.request_context import request_id_var
@@ -23,6 +25,15 @@ from apps.core.request_context import request_id_var
 logger = logging.getLogger(__name__)
 
 API_VERSION = "1.0"
+
+
+class CsrfSessionAuthentication(SessionAuthentication):
+    """Session auth that checks CSRF for every unsafe request, guests included: a guest's
+    cart lives in their session too, so it needs the same protection."""
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        self.enforce_csrf(request)
+        return super().authenticate(request)
 
 
 class ApiError(Exception):
@@ -87,6 +98,9 @@ def _flatten(detail: Any, field: str = "") -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     if isinstance(detail, Mapping):
         for key, value in detail.items():
+            if isinstance(key, int):
+                out += _flatten(value, f"{field}[{key}]")
+                continue
             name = str(key) if key != "non_field_errors" else ""
             out += _flatten(value, f"{field}.{name}" if field and name else (name or field))
     elif isinstance(detail, list | tuple):

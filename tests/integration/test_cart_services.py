@@ -1,0 +1,322 @@
+"""Cart rules on real PostgreSQL: quantities, stock, versions, coupons, merge, expiry."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.sessions.backends.cache import SessionStore
+from django.utils import timezone
+
+from apps.cart import errors, selectors, services
+from apps.cart.models import Cart, CartLine
+from apps.catalog.models import Product, ProductVariant
+from apps.promotions import rules
+from tests.factories import make_category, make_coupon, make_product, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def guest_cart() -> Cart:
+    return services.get_or_create_cart(user=None, session=SessionStore())
+
+
+def variant_of(product: Product) -> ProductVariant:
+    return ProductVariant.objects.filter(product=product).order_by("position", "id")[0]
+
+
+def test_guest_cart_lives_in_the_session_and_customer_cart_by_user() -> None:
+    session = SessionStore()
+    cart = services.get_or_create_cart(user=None, session=session)
+    assert session[selectors.CART_SESSION_KEY] == cart.pk
+    assert services.get_or_create_cart(user=None, session=session) == cart
+    user = make_user()
+    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    assert mine.user_id == user.pk
+    assert services.get_or_create_cart(user=user, session=SessionStore()) == mine
+
+
+def test_add_line_sums_into_the_existing_line_and_bumps_version() -> None:
+    cart = guest_cart()
+    variant = variant_of(make_product(price="12.50", stock=10))
+    services.add_line(cart, variant.pk, 2)
+    line = services.add_line(cart, variant.pk, 3)
+    assert CartLine.objects.filter(cart=cart).count() == 1
+    assert line.quantity == 5
+    assert line.unit_price == Decimal("12.50")
+    assert cart.version == 3
+
+
+@pytest.mark.parametrize("quantity", [0, -1, 100, "2", 1.5, None, True])
+def test_quantity_must_be_an_integer_from_1_to_99(quantity: object) -> None:
+    cart = guest_cart()
+    variant = variant_of(make_product(stock=500, allow_backorder=True))
+    with pytest.raises(errors.InvalidQuantity):
+        services.add_line(cart, variant.pk, quantity)
+
+
+def test_line_cannot_exceed_99_in_total() -> None:
+    cart = guest_cart()
+    variant = variant_of(make_product(stock=500))
+    services.add_line(cart, variant.pk, 60)
+    with pytest.raises(errors.InvalidQuantity, match="at most 99"):
+        services.add_line(cart, variant.pk, 40)
+
+
+def test_stock_caps_quantity_unless_backorder() -> None:
+    cart = guest_cart()
+    short = variant_of(make_product(stock=3))
+    with pytest.raises(errors.InsufficientStock, match="Only 3"):
+        services.add_line(cart, short.pk, 4)
+    services.add_line(cart, short.pk, 3)
+    out = variant_of(make_product(stock=0))
+    with pytest.raises(errors.InsufficientStock, match="out of stock"):
+        services.add_line(cart, out.pk, 1)
+    backorder = variant_of(make_product(stock=0, allow_backorder=True))
+    assert services.add_line(cart, backorder.pk, 20).quantity == 20
+
+
+def test_inactive_or_unknown_products_cannot_be_added() -> None:
+    cart = guest_cart()
+    with pytest.raises(errors.ProductUnavailable):
+        services.add_line(cart, variant_of(make_product(is_active=False)).pk, 1)
+    with pytest.raises(errors.ProductUnavailable):
+        services.add_line(cart, 999_999_999, 1)
+
+
+def test_set_quantity_zero_removes_and_stock_is_checked_on_increase() -> None:
+    cart = guest_cart()
+    variant = variant_of(make_product(stock=5))
+    line = services.add_line(cart, variant.pk, 2)
+    with pytest.raises(errors.InsufficientStock):
+        services.set_quantity(cart, line.pk, 6)
+    assert services.set_quantity(cart, line.pk, 5) is not None
+    assert services.set_quantity(cart, line.pk, 0) is None
+    assert not CartLine.objects.filter(cart=cart).exists()
+    with pytest.raises(errors.LineNotFound):
+        services.remove_line(cart, line.pk)
+
+
+def test_a_write_based_on_a_stale_version_is_refused_and_changes_nothing() -> None:
+    cart = guest_cart()
+    variant = variant_of(make_product(stock=10))
+    line = services.add_line(cart, variant.pk, 1)
+    seen = cart.version
+    services.set_quantity(cart, line.pk, 2, expected_version=seen)  # tab A
+    with pytest.raises(errors.StaleCart) as caught:  # tab B, based on the old version
+        services.set_quantity(cart, line.pk, 7, expected_version=seen)
+    assert caught.value.current_version == seen + 1
+    line.refresh_from_db()
+    assert line.quantity == 2
+    cart.refresh_from_db()
+    assert cart.version == seen + 1
+
+
+def test_clear_and_other_lines_in_other_carts_are_untouched() -> None:
+    cart, other = guest_cart(), guest_cart()
+    variant = variant_of(make_product(stock=10))
+    services.add_line(cart, variant.pk, 1)
+    services.add_line(other, variant.pk, 1)
+    line_in_other = CartLine.objects.get(cart=other)
+    with pytest.raises(errors.LineNotFound):
+        services.set_quantity(cart, line_in_other.pk, 3)
+    services.clear_cart(cart)
+    assert not CartLine.objects.filter(cart=cart).exists()
+    assert CartLine.objects.filter(cart=other).exists()
+
+
+def test_converted_cart_refuses_writes() -> None:
+    cart = guest_cart()
+    assert services.mark_converted(cart.pk)
+    assert not services.mark_converted(cart.pk)
+    with pytest.raises(errors.CartNotActive):
+        services.add_line(cart, variant_of(make_product()).pk, 1)
+
+
+def test_customizations_are_priced_by_the_server() -> None:
+    cart = guest_cart()
+    variant = variant_of(make_product(price="20.00"))
+    line = services.add_line(
+        cart, variant.pk, 1, customizations=[{"type": "gift_wrap", "value": "Hi", "price": "0.01"}]
+    )
+    assert line.customizations_price == Decimal("5.00")
+    plain = services.add_line(cart, variant.pk, 1)
+    assert plain.pk != line.pk  # a different line: different customizations
+    with pytest.raises(errors.InvalidCustomization):
+        services.add_line(cart, variant.pk, 1, customizations=[{"type": "gold_plating"}])
+    view = selectors.cart_view(cart)
+    assert view.totals.subtotal == Decimal("45.00")
+
+
+def test_cart_view_shows_current_prices_and_flags_changes_and_stock() -> None:
+    cart = guest_cart()
+    product = make_product(price="10.00", stock=5)
+    variant = variant_of(product)
+    services.add_line(cart, variant.pk, 4)
+    product.base_price = Decimal("12.00")
+    product.save()
+    view = selectors.cart_view(cart)
+    (row,) = view.lines
+    assert row.price_changed
+    assert row.added_unit_price == Decimal("10.00")
+    assert row.unit_price == Decimal("12.00")
+    assert view.totals.subtotal == Decimal("48.00")
+    assert not view.checkout_blocked
+    stock = variant.stock
+    stock.on_hand = 2
+    stock.save()
+    view = selectors.cart_view(cart)
+    assert view.checkout_blocked
+    assert "Only 2" in view.issues[0]
+    product.is_active = False
+    product.save()
+    assert "no longer available" in selectors.cart_view(cart).issues[0]
+
+
+def test_apply_each_coupon_type_and_totals() -> None:
+    cart = guest_cart()
+    cheap = variant_of(make_product(price="10.00", stock=20))
+    dear = variant_of(make_product(price="30.00", stock=20))
+    services.add_line(cart, dear.pk, 2)
+    services.add_line(cart, cheap.pk, 1)
+    make_coupon("PCT", type="percentage", value="10", combinable=True)
+    make_coupon("SHIP", type="free_shipping", combinable=True)
+    services.apply_coupon(cart, "pct", user=None)
+    services.apply_coupon(cart, "Ship", user=None)
+    view = selectors.cart_view(cart)
+    assert view.totals.subtotal == Decimal("70.00")
+    assert view.totals.discount_total == Decimal("7.00")
+    assert view.totals.estimated_total == Decimal("63.00")
+    assert view.totals.free_shipping
+    services.clear_cart(cart)
+    services.add_line(cart, dear.pk, 2)
+    services.add_line(cart, cheap.pk, 1)
+    make_coupon("FIVE", type="fixed_amount", value="5.00", minimum_order_amount="30.00")
+    services.apply_coupon(cart, "FIVE", user=None)
+    assert selectors.cart_view(cart).totals.discount_total == Decimal("5.00")
+    services.clear_cart(cart)
+    services.add_line(cart, dear.pk, 2)
+    services.add_line(cart, cheap.pk, 1)
+    make_coupon("B2G1", type="buy_x_get_y", value="50", buy_quantity=2, get_quantity=1)
+    services.apply_coupon(cart, "B2G1", user=None)
+    view = selectors.cart_view(cart)
+    assert view.totals.discount_total == Decimal("5.00")  # half of the cheapest unit
+
+
+def reasons(cart: Cart, code: str, **kwargs: object) -> list[str]:
+    with pytest.raises(errors.CouponRejected) as caught:
+        services.apply_coupon(cart, code, user=kwargs.pop("user", None), **kwargs)  # type: ignore[arg-type]
+    return [d.code for d in caught.value.details]
+
+
+def test_each_validation_code() -> None:
+    cart = guest_cart()
+    category = make_category()
+    product = make_product(price="20.00", stock=10, category=category)
+    services.add_line(cart, variant_of(product).pk, 1)
+    now = timezone.now()
+    assert reasons(cart, "NOPE") == [rules.NOT_FOUND]
+    assert reasons(cart, "X" * 500) == [rules.NOT_FOUND]
+    make_coupon("OFF", is_active=False)
+    assert reasons(cart, "OFF") == [rules.INACTIVE]
+    make_coupon("SOON", starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=2))
+    assert reasons(cart, "SOON") == [rules.NOT_STARTED]
+    make_coupon("OLD", starts_at=now - timedelta(days=9), ends_at=now - timedelta(days=1))
+    assert reasons(cart, "OLD") == [rules.EXPIRED]
+    make_coupon("GONE", usage_limit=1, usage_count=1)
+    assert reasons(cart, "GONE") == [rules.USAGE_LIMIT_REACHED]
+    once = make_coupon("ONCE", per_customer_limit=1)
+    user = make_user()
+    from apps.promotions.services import reserve_usage
+
+    reserve_usage([once.pk], user=user, email="", reference="checkout-1")
+    assert reasons(cart, "ONCE", user=user) == [rules.PER_CUSTOMER_LIMIT_REACHED]
+    reserve_usage([once.pk], user=None, email="guest@example.com", reference="checkout-2")
+    assert reasons(cart, "ONCE", email="GUEST@example.com") == [rules.PER_CUSTOMER_LIMIT_REACHED]
+    make_coupon("BIG", minimum_order_amount="50.00")
+    with pytest.raises(errors.CouponRejected, match=r"Spend \$30.00 more"):
+        services.apply_coupon(cart, "BIG", user=None)
+    make_coupon("OTHER", categories=[make_category()])
+    assert reasons(cart, "OTHER") == [rules.NOT_APPLICABLE]
+    make_coupon("NOTTHIS", excluded_products=[product])
+    assert reasons(cart, "NOTTHIS") == [rules.NOT_APPLICABLE]
+    make_coupon("PARENT", categories=[category])  # applies
+    services.apply_coupon(cart, "PARENT", user=None)
+    assert reasons(cart, "parent") == ["already_applied"]
+    make_coupon("SOLO", type="fixed_amount", value="1.00", combinable=False)
+    assert reasons(cart, "SOLO") == [rules.NOT_COMBINABLE]
+    make_coupon("PCT2", combinable=True)
+    assert rules.NOT_COMBINABLE in reasons(cart, "PCT2")  # PARENT is not combinable
+
+
+def test_too_many_coupons(settings: object) -> None:
+    settings.COUPON_COMBINABILITY = {"max_coupons_per_order": 1}  # type: ignore[attr-defined]
+    cart = guest_cart()
+    services.add_line(cart, variant_of(make_product(stock=10)).pk, 1)
+    make_coupon("A", combinable=True)
+    make_coupon("B", type="free_shipping", combinable=True)
+    services.apply_coupon(cart, "A", user=None)
+    assert reasons(cart, "B") == [rules.TOO_MANY_COUPONS]
+
+
+def test_applied_coupon_that_no_longer_applies_is_shown_but_not_counted() -> None:
+    cart = guest_cart()
+    variant = variant_of(make_product(price="40.00", stock=10))
+    line = services.add_line(cart, variant.pk, 1)
+    make_coupon("MIN", type="fixed_amount", value="5.00", minimum_order_amount="30.00")
+    services.apply_coupon(cart, "MIN", user=None)
+    services.remove_line(cart, line.pk)
+    services.add_line(cart, variant_of(make_product(price="10.00")).pk, 1)
+    view = selectors.cart_view(cart)
+    assert view.totals.discount_total == 0
+    assert view.coupons[0].problems[0].code == rules.MINIMUM_NOT_MET
+    services.remove_coupon(cart, view.coupons[0].coupon.pk)
+    assert selectors.cart_view(cart).coupons == []
+
+
+def test_merge_sums_quantities_caps_by_stock_and_moves_coupons() -> None:
+    user = make_user()
+    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    shared = variant_of(make_product(stock=5))
+    only_guest = variant_of(make_product(stock=10))
+    gone = variant_of(make_product(stock=0, allow_backorder=False))
+    services.add_line(mine, shared.pk, 3)
+    guest = guest_cart()
+    services.add_line(guest, shared.pk, 4)
+    services.add_line(guest, only_guest.pk, 2)
+    CartLine.objects.create(cart=guest, variant=gone, quantity=1, unit_price=Decimal("1.00"))
+    make_coupon("G10", combinable=True)
+    services.apply_coupon(guest, "G10", user=None)
+    result = services.merge_guest_cart(guest.pk, user)
+    assert result.cart == mine
+    quantities = dict(CartLine.objects.filter(cart=mine).values_list("variant_id", "quantity"))
+    assert quantities == {shared.pk: 5, only_guest.pk: 2}
+    assert any("could only keep 5" in m for m in result.messages)
+    assert any("out of stock" in m for m in result.messages)
+    assert not Cart.objects.filter(pk=guest.pk).exists()
+    assert [c.code for c in selectors.applied_coupons(mine)] == ["G10"]
+
+
+def test_merge_without_a_customer_cart_adopts_the_guest_cart() -> None:
+    user = make_user()
+    guest = guest_cart()
+    services.add_line(guest, variant_of(make_product()).pk, 1)
+    result = services.merge_guest_cart(guest.pk, user)
+    assert result.cart is not None
+    assert result.cart.pk == guest.pk
+    guest.refresh_from_db()
+    assert guest.user_id == user.pk
+    assert services.merge_guest_cart(None, user).cart is None
+
+
+def test_expire_stale_carts() -> None:
+    fresh, stale, old = guest_cart(), guest_cart(), guest_cart()
+    now = timezone.now()
+    Cart.objects.filter(pk=stale.pk).update(updated_at=now - timedelta(days=31))
+    Cart.objects.filter(pk=old.pk).update(
+        status=Cart.Status.ABANDONED, updated_at=now - timedelta(days=91)
+    )
+    result = services.expire_stale_carts(now)
+    assert (result.abandoned, result.deleted) == (1, 1)
+    assert Cart.objects.get(pk=stale.pk).status == Cart.Status.ABANDONED
+    assert Cart.objects.get(pk=fresh.pk).status == Cart.Status.ACTIVE
+    assert not Cart.objects.filter(pk=old.pk).exists()

@@ -1,0 +1,165 @@
+"""Coupon usage on real PostgreSQL: reservations never exceed limits, even concurrently."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from apps.promotions import services
+from apps.promotions.demo import seed_demo_coupons
+from apps.promotions.models import Coupon, CouponRedemption
+from tests.factories import make_coupon, make_user
+
+
+@pytest.mark.django_db
+def test_reserve_confirm_release_are_idempotent() -> None:
+    coupon = make_coupon("IDEM", usage_limit=5)
+    user = make_user()
+    first = services.reserve_usage([coupon.pk], user=user, reference="pay-1")
+    again = services.reserve_usage([coupon.pk], user=user, reference="pay-1")
+    assert [r.pk for r in first] == [r.pk for r in again]
+    coupon.refresh_from_db()
+    assert coupon.usage_count == 1
+    assert services.release_usage("pay-1") == 1
+    assert services.release_usage("pay-1") == 0
+    coupon.refresh_from_db()
+    assert coupon.usage_count == 0
+    services.reserve_usage([coupon.pk], user=user, reference="pay-1")  # retried checkout
+    assert services.confirm_usage("pay-1") == 1
+    assert services.confirm_usage("pay-1") == 0
+    assert services.release_usage("pay-1") == 0  # redeemed uses are never released
+    coupon.refresh_from_db()
+    assert coupon.usage_count == 1
+    assert CouponRedemption.objects.get().status == CouponRedemption.Status.REDEEMED
+
+
+@pytest.mark.django_db
+def test_limits_are_enforced_and_nothing_is_reserved_on_failure() -> None:
+    limited = make_coupon("LIM", usage_limit=1)
+    free = make_coupon("FREE", type="free_shipping", combinable=True)
+    services.reserve_usage([limited.pk], user=None, email="a@example.com", reference="r1")
+    with pytest.raises(services.CouponUsageError) as caught:
+        services.reserve_usage(
+            [free.pk, limited.pk], user=None, email="b@example.com", reference="r2"
+        )
+    assert caught.value.reason == "usage_limit_reached"
+    assert not CouponRedemption.objects.filter(reference="r2").exists()
+    free.refresh_from_db()
+    assert free.usage_count == 0
+    per = make_coupon("PER", per_customer_limit=1)
+    services.reserve_usage([per.pk], user=None, email="c@example.com", reference="r3")
+    with pytest.raises(services.CouponUsageError, match="per_customer"):
+        services.reserve_usage([per.pk], user=None, email="C@EXAMPLE.COM", reference="r4")
+
+
+@pytest.mark.django_db
+def test_stale_reservations_are_released() -> None:
+    coupon = make_coupon("STALE", usage_limit=1)
+    services.reserve_usage([coupon.pk], user=None, email="x@example.com", reference="old")
+    CouponRedemption.objects.update(updated_at=timezone.now() - timedelta(hours=3))
+    assert services.release_stale_reservations(timezone.now() - timedelta(hours=1)) == 1
+    coupon.refresh_from_db()
+    assert coupon.usage_count == 0
+
+
+def _race(target: object, n: int) -> list[str]:
+    outcomes: list[str] = []
+    barrier = threading.Barrier(n)
+    lock = threading.Lock()
+
+    def worker(i: int) -> None:
+        barrier.wait()
+        try:
+            target(i)  # type: ignore[operator]
+            result = "ok"
+        except services.CouponUsageError as exc:
+            result = exc.reason
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reservations_never_exceed_usage_limit() -> None:
+    coupon = make_coupon("RACE", usage_limit=3)
+    outcomes = _race(
+        lambda i: services.reserve_usage(
+            [coupon.pk], user=None, email=f"u{i}@example.com", reference=f"pay-{i}"
+        ),
+        12,
+    )
+    assert outcomes.count("ok") == 3
+    assert outcomes.count("usage_limit_reached") == 9
+    coupon.refresh_from_db()
+    assert coupon.usage_count == 3
+    assert CouponRedemption.objects.filter(coupon=coupon).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reservations_never_exceed_per_customer_limit() -> None:
+    coupon = make_coupon("RACE1", per_customer_limit=2)
+    user = make_user()
+    outcomes = _race(
+        lambda i: services.reserve_usage([coupon.pk], user=user, reference=f"tab-{i}"), 8
+    )
+    assert outcomes.count("ok") == 2
+    assert CouponRedemption.objects.filter(coupon=coupon, user=user).count() == 2
+
+
+@pytest.mark.django_db
+def test_generate_single_use_codes_and_demo_seed_is_idempotent() -> None:
+    template = make_coupon("TEMPLATE", type="fixed_amount", value="5.00")
+    created = services.generate_single_use_codes(template, 25)
+    assert len({c.code for c in created}) == 25
+    assert all(c.usage_limit == 1 and c.code.startswith("TEMPLATE-") for c in created)
+    seed_demo_coupons()
+    seed_demo_coupons()
+    codes = set(Coupon.objects.values_list("code", flat=True))
+    assert {"WELCOME10", "SAVE5", "FREESHIP", "BUNDLE", "EXPIRED10"} <= codes
+
+
+@pytest.mark.django_db
+def test_admin_coupon_list_filters_and_actions(admin_client: Client) -> None:
+    make_coupon("LISTME", usage_limit=10)
+    expired = make_coupon(
+        "OLDONE",
+        starts_at=timezone.now() - timedelta(days=5),
+        ends_at=timezone.now() - timedelta(days=1),
+    )
+    url = "/admin/promotions/coupon/"
+    page = admin_client.get(url, {"q": "listme"})
+    assert page.status_code == 200
+    assert b"LISTME" in page.content
+    assert b"0 / 10" in page.content
+    assert b"OLDONE" in admin_client.get(url, {"expired": "yes"}).content
+    assert (
+        admin_client.get(url, {"is_active__exact": "1", "type__exact": "percentage"}).status_code
+        == 200
+    )
+    admin_client.post(url, {"action": "deactivate", "_selected_action": [expired.pk]})
+    expired.refresh_from_db()
+    assert not expired.is_active
+    form = admin_client.post(url, {"action": "generate_codes", "_selected_action": [expired.pk]})
+    assert b"Generate codes" in form.content
+    admin_client.post(
+        url,
+        {
+            "action": "generate_codes",
+            "_selected_action": [expired.pk],
+            "apply": "1",
+            "count": "3",
+            "code_prefix": "VIP",
+        },
+    )
+    assert Coupon.objects.filter(code__startswith="VIP-").count() == 3
