@@ -1,0 +1,66 @@
+"""A guest fills a cart, uses coupons, then signs in and finds the cart merged."""
+
+from typing import Any
+
+import pytest
+
+from apps.promotions.demo import seed_demo_coupons
+from tests.factories import make_product, make_user
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_guest_cart_coupons_and_merge_on_sign_in(shop_page: Any, live_server: Any) -> None:
+    page = shop_page
+    seed_demo_coupons()
+    make_user("walker@example.com", password="a long passphrase 9")
+    mug = make_product(name="Camp Mug", price="12.00", stock=10)
+    shirt = make_product(
+        name="Trail Shirt",
+        price="30.00",
+        variants=[
+            {"options": [{"name": "Size", "value": "S"}], "stock": 5},
+            {"options": [{"name": "Size", "value": "M"}], "stock": 5, "price_override": "32.00"},
+        ],
+    )
+
+    page.goto(live_server.url + mug.get_absolute_url())
+    page.get_by_test_id("add-to-cart").click()
+    page.get_by_text("Added 1 x Camp Mug").wait_for()
+    page.goto(live_server.url + shirt.get_absolute_url() + "?o_Size=M")
+    assert page.get_by_test_id("price").inner_text() == "$32.00"
+    page.get_by_test_id("add-to-cart").click()
+    page.get_by_text("Added 1 x Trail Shirt").wait_for()
+    assert page.locator("[data-cart-count]").inner_text() == "2"
+
+    page.locator(".cart-link").click()
+    assert page.get_by_test_id("cart-line").count() == 2
+    assert "Size: M" in page.get_by_test_id("line-options").inner_text()
+    mug_row = page.get_by_test_id("cart-line").filter(has_text="Camp Mug")
+    mug_row.get_by_test_id("qty-input").fill("3")
+    mug_row.get_by_test_id("qty-update").click()
+    page.get_by_text("Quantity updated").wait_for()
+    assert page.get_by_test_id("subtotal").inner_text() == "$68.00"
+
+    page.get_by_test_id("coupon-input").fill("welcome10")
+    page.get_by_test_id("coupon-apply").click()
+    page.get_by_text("Code WELCOME10 applied").wait_for()
+    assert page.get_by_test_id("discount-total").inner_text() == "−$6.80"
+    assert page.get_by_test_id("estimated-total").inner_text() == "$61.20"
+
+    page.get_by_test_id("remove-coupon").click()
+    page.get_by_text("Code removed").wait_for()
+    assert page.get_by_test_id("discount-total").count() == 0
+
+    page.get_by_test_id("coupon-input").fill("EXPIRED10")
+    page.get_by_test_id("coupon-apply").click()
+    page.get_by_text("This code expired on").wait_for()
+
+    page.get_by_test_id("sign-in-link").click()
+    page.get_by_label("Email").fill("walker@example.com")
+    page.get_by_label("Password").fill("a long passphrase 9")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_test_id("signed-in").wait_for()
+    page.goto(live_server.url + "/cart/")
+    assert page.get_by_test_id("cart-line").count() == 2
+    assert page.locator("[data-cart-count]").inner_text() == "4"
