@@ -45,7 +45,7 @@ def test_guest_cart_coupons_and_merge_on_sign_in(shop_page: Any, live_server: An
     page.get_by_test_id("coupon-input").fill("welcome10")
     page.get_by_test_id("coupon-apply").click()
     page.get_by_text("Code WELCOME10 applied").wait_for()
-    assert page.get_by_test_id("discount-total").inner_text() == "−$6.80"
+    assert page.get_by_test_id("discount-total").inner_text() == "\u2212$6.80"
     assert page.get_by_test_id("estimated-total").inner_text() == "$61.20"
 
     page.get_by_test_id("remove-coupon").click()
