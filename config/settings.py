@@ -239,7 +239,7 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Production hardening is on unless explicitly relaxed (tests and local HTTP set SECURE_HTTPS=false).
+# Production hardening is on unless relaxed (tests and local HTTP set SECURE_HTTPS=false).
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=not DEBUG)
 if SECURE_HTTPS:
     SESSION_COOKIE_SECURE = True

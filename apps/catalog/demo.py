@@ -279,6 +279,14 @@ def _combinations(axes: dict[str, list[str]]) -> list[list[dict[str, str]]]:
     return combos
 
 
+def seed_catalog_summary() -> str:
+    counts = seed_catalog()
+    return (
+        f"{counts['products']} products ({counts['created']} new), "
+        f"{counts['categories']} categories, {counts['brands']} brands"
+    )
+
+
 @transaction.atomic
 def seed_catalog() -> dict[str, int]:
     """Create or update the demo catalog; running it twice changes nothing the second time."""

@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.promotions.models import Coupon, CouponType
 
 
-def seed_demo_coupons() -> None:
+def seed_demo_coupons() -> str:
     now = timezone.now()
     year = now + timedelta(days=365)
     specs: list[dict[str, object]] = [
@@ -62,3 +62,4 @@ def seed_demo_coupons() -> None:
                 Coupon.objects.create(code=code, **fields)
         except IntegrityError:
             continue  # created concurrently: the winner stays
+    return f"{len(specs)} demo coupons ({', '.join(str(s['code']) for s in specs)})"

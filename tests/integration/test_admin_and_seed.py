@@ -8,6 +8,7 @@ from apps.catalog.models import Brand, Category, Product, ProductVariant
 from apps.inventory.availability import StockState
 from apps.inventory.models import StockItem, StockMovement
 from apps.inventory.selectors import status_of
+from apps.promotions.models import Coupon
 from tests.factories import make_product, make_user
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +31,7 @@ def test_seed_demo_is_idempotent_and_covers_every_stock_state() -> None:
         StockItem.objects.count(),
     ) == counts
     assert 55 <= counts[0] <= 70
+    assert Coupon.objects.filter(code__in=["WELCOME10", "EXPIRED10"]).count() == 2
     assert Category.objects.count() >= 6
     assert Brand.objects.count() >= 4
     assert Product.objects.exclude(variants__name="").distinct().count() >= 10
