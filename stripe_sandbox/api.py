@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import API_VERSION, objects
-from .engine import IDEMPOTENCY_TTL, Engine, RequestCtx, public
+from .engine import IDEMPOTENCY_TTL, Engine, RequestCtx, public, public_list
 from .errors import ApiError, invalid, no_such
 from .forms import Node, Params, parse_pairs
 from .store import Obj
@@ -223,7 +223,7 @@ def _expand_into(
             )
         return
     if target.get("object") == "item" and key in ("taxes", "discounts"):
-        target[key] = public(copy.deepcopy(source.get(f"_{key}") or []))
+        target[key] = public_list(list(source.get(f"_{key}") or []))
         return
     if target.get("object") == "price" and key == "product":
         target["product"] = public(copy.deepcopy(source.get("_product") or {}))
@@ -286,7 +286,7 @@ def _line_items_list(
     for item in page:
         out = public(copy.deepcopy(item))
         for key in include:
-            out[key] = public(copy.deepcopy(item.get(f"_{key}") or []))
+            out[key] = public_list(list(item.get(f"_{key}") or []))
         data.append(out)
     return {
         "object": "list",

@@ -1211,6 +1211,10 @@ def public(obj: Obj) -> Obj:
     return obj
 
 
+def public_list(items: list[Obj]) -> list[Obj]:
+    return [public(copy.deepcopy(i)) for i in items]
+
+
 def _discount(coupon: Obj | None, cs_id: str, now: int) -> Obj:
     assert coupon is not None
     return {

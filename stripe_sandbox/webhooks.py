@@ -35,10 +35,14 @@ class Deliverer:
     def __init__(self, engine: Engine, workers: int = 4) -> None:
         self.engine = engine
         self.store = engine.store
-        self.cond = threading.Condition()
+        # Lock order: ``store.lock`` may be held when ``notify`` runs (events are emitted inside
+        # transactions), so ``notify`` only sets an Event, and ``self.mu`` is never held while
+        # the store is used.
+        self.wake = threading.Event()
+        self.mu = threading.Lock()
         self.inflight: set[str] = set()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox-hook")
-        self._stop = False
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sandbox-webhooks", daemon=True)
         engine.on_event = self.notify
 
@@ -46,42 +50,39 @@ class Deliverer:
         self._thread.start()
 
     def stop(self) -> None:
-        with self.cond:
-            self._stop = True
-            self.cond.notify_all()
+        self._stop.set()
+        self.wake.set()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def notify(self, _event_id: str | None = None) -> None:
-        with self.cond:
-            self.cond.notify_all()
+        self.wake.set()
 
     def idle(self) -> bool:
-        with self.cond:
+        with self.mu:
             if self.inflight:
                 return False
-        return not self.store.pending_deliveries() or not self.engine.config.webhook_url
+        return not self.engine.config.webhook_url or not self.store.pending_deliveries()
 
     # -- scheduling -----------------------------------------------------------------------
     def _loop(self) -> None:
-        while True:
-            with self.cond:
-                if self._stop:
-                    return
-                wait = 0.5
-                cfg = self.engine.config
-                if not cfg.paused and cfg.webhook_url:
-                    due_at = self.store.next_due_at()
-                    if due_at is not None:
-                        wait = max(0.0, min(wait, due_at - time.time()))
-                if wait > 0:
-                    self.cond.wait(wait)
-                if self._stop:
-                    return
-                if cfg.paused or not cfg.webhook_url:
-                    continue
-                due = self.store.due_deliveries(time.time(), self.inflight)
-                for event_id in due:
-                    self.inflight.add(event_id)
+        while not self._stop.is_set():
+            cfg = self.engine.config
+            wait = 0.5
+            if not cfg.paused and cfg.webhook_url:
+                due_at = self.store.next_due_at()
+                if due_at is not None:
+                    wait = max(0.0, min(wait, due_at - time.time()))
+            if wait > 0:
+                self.wake.wait(wait)
+            self.wake.clear()
+            if self._stop.is_set():
+                return
+            if cfg.paused or not cfg.webhook_url:
+                continue
+            due = self.store.due_deliveries(time.time(), set())
+            with self.mu:
+                due = [e for e in due if e not in self.inflight]
+                self.inflight.update(due)
             for event_id in due:
                 self.pool.submit(self._scheduled, event_id)
 
@@ -91,9 +92,9 @@ class Deliverer:
         except Exception:
             log.exception("delivery of %s crashed", event_id)
         finally:
-            with self.cond:
+            with self.mu:
                 self.inflight.discard(event_id)
-                self.cond.notify_all()
+            self.wake.set()
 
     # -- one attempt ----------------------------------------------------------------------
     def attempt(self, event_id: str, kind: str) -> Attempt:
@@ -161,9 +162,11 @@ class Deliverer:
     def _record(self, event: Obj, attempt: Attempt) -> None:
         event_id = attempt.event_id
         with self.store.tx():
+            if self.store.get(event_id) is None:  # reset while the attempt was in flight
+                return
             self.store.add_attempt(attempt)
             d = self.store.delivery(event_id)
-            if d is None or d["state"] != "pending":
+            if d is None or d["state"] != "pending" or self.store.get(event_id) is None:
                 return
             attempts = int(d["attempts"]) + 1
             if attempt.ok:
@@ -196,19 +199,20 @@ class Deliverer:
     # -- control operations -----------------------------------------------------------------
     def flush(self, order: str = "created") -> list[Attempt]:
         """Deliver every pending event now, one at a time, in creation or reverse order."""
-        with self.cond:
-            pending = [e for e in self.store.pending_deliveries() if e not in self.inflight]
-            if order == "reverse":
-                pending.reverse()
+        pending = self.store.pending_deliveries()
+        with self.mu:
+            pending = [e for e in pending if e not in self.inflight]
             self.inflight.update(pending)
+        if order == "reverse":
+            pending.reverse()
         results: list[Attempt] = []
         try:
             for event_id in pending:
                 results.append(self.attempt(event_id, "flush"))
         finally:
-            with self.cond:
+            with self.mu:
                 self.inflight.difference_update(pending)
-                self.cond.notify_all()
+            self.wake.set()
         return results
 
     def redeliver(self, event_id: str, times: int, concurrent: bool) -> list[Attempt]:

@@ -1,0 +1,442 @@
+"""The /v1 API through the official SDK; every response is checked against Stripe's schemas."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import requests
+import stripe
+
+from stripe_sandbox.control_client import SandboxControl
+
+from .conftest import SECRET_KEY, SchemaChecker, raw
+from .helpers import CANCEL_URL, SUCCESS_URL, create_session, session_params
+
+
+def _rate(client: stripe.StripeClient, pct: float = 20) -> stripe.TaxRate:
+    return client.v1.tax_rates.create(
+        params={
+            "display_name": "VAT",
+            "percentage": pct,
+            "inclusive": False,
+            "jurisdiction": "DE",
+        }  # fmt: skip
+    )
+
+
+def test_create_session_full(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+    vat = _rate(client, 19)
+    schemas.check("tax_rate", vat)
+    coupon = client.v1.coupons.create(params={"percent_off": 10, "duration": "once"})
+    schemas.check("coupon", coupon)
+    params = session_params(
+        discounts=[{"coupon": coupon.id}],
+        shipping_options=[
+            {
+                "shipping_rate_data": {
+                    "type": "fixed_amount",
+                    "fixed_amount": {"amount": 495, "currency": "eur"},
+                    "display_name": "Standard",
+                    "delivery_estimate": {
+                        "minimum": {"unit": "business_day", "value": 2},
+                        "maximum": {"unit": "business_day", "value": 4},
+                    },
+                }
+            }
+        ],
+    )
+    for line in params["line_items"]:
+        line["tax_rates"] = [vat.id]
+    s = client.v1.checkout.sessions.create(params=params)
+    schemas.check("checkout.session", s)
+    assert s.id.startswith("cs_test_")
+    assert s.object == "checkout.session"
+    assert s.url == f"{client._requestor.base_addresses['api']}/c/pay/{s.id}"
+    assert (s.status, s.payment_status, s.mode, s.currency) == ("open", "unpaid", "payment", "eur")
+    assert s.amount_subtotal == 4498
+    # 10% of 4498 = 449.8 -> 450; shares 400/50; VAT 19% of 3598 (683.62) and 450 (85.5)
+    assert s.total_details.amount_discount == 450
+    assert s.total_details.amount_shipping == 495
+    assert s.total_details.amount_tax == 684 + 86
+    assert s.amount_total == 4498 - 450 + 495 + 770
+    assert s.shipping_cost.amount_total == 495
+    assert s.shipping_options[0].shipping_amount == 495
+    assert s.success_url == SUCCESS_URL and s.cancel_url == CANCEL_URL
+    assert s.customer_email == "buyer@example.com"
+    assert s.client_reference_id == "checkout-42"
+    assert s.metadata.to_dict() == {"checkout_id": "42"}
+    assert s.payment_intent is None
+    assert s.livemode is False
+    assert 24 * 3600 - 5 <= s.expires_at - s.created <= 24 * 3600
+
+
+def test_retrieve_with_expand_and_line_items(
+    client: stripe.StripeClient, schemas: SchemaChecker
+) -> None:
+    vat = _rate(client)
+    params = session_params()
+    params["line_items"][0]["tax_rates"] = [vat.id]
+    s = client.v1.checkout.sessions.create(params=params)
+    got = client.v1.checkout.sessions.retrieve(
+        s.id, params={"expand": ["line_items", "payment_intent", "total_details.breakdown"]}
+    )
+    schemas.check("checkout.session", got)
+    assert got.line_items.object == "list"
+    assert [li.description for li in got.line_items.data] == ["Linen shirt", "Socks"]
+    assert got.total_details.breakdown.taxes[0].rate.id == vat.id
+    schemas.check_list("item", raw(got)["line_items"])
+    items = client.v1.checkout.sessions.line_items.list(s.id, params={"limit": 1})
+    schemas.check_list("item", items)
+    assert len(items.data) == 1 and items.has_more is True
+    first = items.data[0]
+    assert first.id.startswith("li_")
+    assert (first.amount_subtotal, first.amount_tax, first.quantity) == (3998, 800, 2)
+    assert first.price.unit_amount == 1999 and first.price.currency == "eur"
+    nxt = client.v1.checkout.sessions.line_items.list(
+        s.id, params={"starting_after": first.id, "expand": ["data.taxes"]}
+    )
+    assert [li.description for li in nxt.data] == ["Socks"] and nxt.has_more is False
+    assert nxt.data[0].taxes == []
+
+
+def test_list_sessions_filters_and_pagination(
+    client: stripe.StripeClient, sandbox: SandboxControl, schemas: SchemaChecker
+) -> None:
+    ids = [create_session(client).id for _ in range(3)]
+    page = client.v1.checkout.sessions.list(params={"limit": 2})
+    schemas.check_list("checkout.session", page)
+    assert [x.id for x in page.data] == [ids[2], ids[1]] and page.has_more
+    rest = client.v1.checkout.sessions.list(params={"limit": 2, "starting_after": ids[1]})
+    assert [x.id for x in rest.data] == [ids[0]] and not rest.has_more
+    sandbox.pay(ids[1])
+    pi = client.v1.checkout.sessions.retrieve(ids[1]).payment_intent
+    assert isinstance(pi, str)
+    by_pi = client.v1.checkout.sessions.list(params={"payment_intent": pi})
+    assert [x.id for x in by_pi.data] == [ids[1]]
+    done = client.v1.checkout.sessions.list(params={"status": "complete"})
+    assert [x.id for x in done.data] == [ids[1]]
+    opened = client.v1.checkout.sessions.list(params={"status": "open"})
+    assert {x.id for x in opened.data} == {ids[0], ids[2]}
+
+
+def test_expire_session(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+    s = create_session(client)
+    expired = client.v1.checkout.sessions.expire(s.id)
+    schemas.check("checkout.session", expired)
+    assert expired.status == "expired" and expired.payment_status == "unpaid"
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.checkout.sessions.expire(s.id)
+    assert exc.value.http_status == 400
+    assert 'status of "expired"' in str(exc.value.user_message)
+    evt = client.v1.events.list(params={"type": "checkout.session.expired"}).data[0]
+    assert evt.data.object.id == s.id
+
+
+def test_expires_at_bounds(client: stripe.StripeClient) -> None:
+    now = int(time.time())
+    s = create_session(client, expires_at=now + 3600)
+    assert s.expires_at == now + 3600
+    for bad in (now + 60, now + 25 * 3600):
+        with pytest.raises(stripe.InvalidRequestError) as exc:
+            create_session(client, expires_at=bad)
+        assert exc.value.param == "expires_at"
+
+
+def test_payment_intent_retrieve_and_update(
+    client: stripe.StripeClient, sandbox: SandboxControl, schemas: SchemaChecker
+) -> None:
+    s = create_session(client)
+    assert sandbox.pay(s.id)["outcome"] == "succeeded"
+    s = client.v1.checkout.sessions.retrieve(s.id, params={"expand": ["payment_intent"]})
+    schemas.check("checkout.session", s)
+    assert (s.status, s.payment_status) == ("complete", "paid")
+    pi = s.payment_intent
+    assert pi.id.startswith("pi_") and pi.status == "succeeded"
+    assert pi.amount == s.amount_total and pi.amount_received == s.amount_total
+    assert pi.metadata.to_dict() == {"checkout_id": "42"}
+    got = client.v1.payment_intents.retrieve(pi.id, params={"expand": ["latest_charge"]})
+    schemas.check("payment_intent", got)
+    schemas.check("charge", raw(got)["latest_charge"])
+    assert got.latest_charge.status == "succeeded" and got.latest_charge.paid
+    updated = client.v1.payment_intents.update(pi.id, params={"metadata": {"order_id": "7"}})
+    schemas.check("payment_intent", updated)
+    assert updated.metadata.to_dict() == {"checkout_id": "42", "order_id": "7"}
+    assert s.customer_details.email == "customer@example.com"
+
+
+def test_refunds_full_partial_and_errors(
+    client: stripe.StripeClient, sandbox: SandboxControl, schemas: SchemaChecker
+) -> None:
+    s = create_session(client)
+    sandbox.pay(s.id)
+    pi_id = client.v1.checkout.sessions.retrieve(s.id).payment_intent
+    assert isinstance(pi_id, str)
+    part = client.v1.refunds.create(
+        params={
+            "payment_intent": pi_id,
+            "amount": 1000,
+            "reason": "requested_by_customer",
+            "metadata": {"order_id": "7"},
+        }  # fmt: skip
+    )
+    schemas.check("refund", part)
+    assert part.id.startswith("re_") and part.status == "succeeded" and part.amount == 1000
+    assert part.payment_intent == pi_id and part.metadata.to_dict() == {"order_id": "7"}
+    got = client.v1.refunds.retrieve(part.id)
+    schemas.check("refund", got)
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.refunds.create(params={"payment_intent": pi_id, "amount": 10**6})
+    assert exc.value.code == "amount_too_large" and exc.value.param == "amount"
+    rest = client.v1.refunds.create(params={"payment_intent": pi_id})
+    assert rest.amount == s.amount_total - 1000
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.refunds.create(params={"payment_intent": pi_id})
+    assert exc.value.code == "charge_already_refunded"
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.refunds.create(params={"payment_intent": "pi_missing"})
+    assert exc.value.code == "resource_missing" and exc.value.param == "payment_intent"
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.refunds.retrieve("re_missing")
+    assert exc.value.http_status == 404
+    charge_events = client.v1.events.list(params={"type": "charge.refunded"})
+    assert len(charge_events.data) == 2
+    latest = charge_events.data[0]
+    schemas.check("event", raw(charge_events)["data"][0])
+    assert latest.data.object.refunded is True
+    assert latest.data.object.amount_refunded == s.amount_total
+    assert latest.data.previous_attributes.to_dict() == {"amount_refunded": 1000, "refunded": False}
+    assert len(client.v1.events.list(params={"type": "refund.created"}).data) == 2
+
+
+def test_refund_unpaid_intent_is_rejected(
+    client: stripe.StripeClient, sandbox: SandboxControl
+) -> None:
+    s = create_session(client)
+    assert sandbox.pay(s.id, "4000000000000002")["outcome"] == "declined"
+    pi_id = client.v1.checkout.sessions.retrieve(s.id).payment_intent
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.refunds.create(params={"payment_intent": pi_id})
+    assert "does not have a successful charge" in str(exc.value.user_message)
+
+
+def test_events_get_and_list(
+    client: stripe.StripeClient, sandbox: SandboxControl, schemas: SchemaChecker
+) -> None:
+    for _ in range(2):
+        sandbox.pay(create_session(client).id)
+    all_events = client.v1.events.list(params={"limit": 100})
+    schemas.check_list("event", all_events)
+    assert [e.type for e in all_events.data] == [
+        "checkout.session.completed", "payment_intent.succeeded",
+    ] * 2  # fmt: skip
+    completed = client.v1.events.list(params={"type": "checkout.session.completed", "limit": 1})
+    assert len(completed.data) == 1 and completed.has_more
+    older = client.v1.events.list(
+        params={"type": "checkout.session.completed", "starting_after": completed.data[0].id}
+    )
+    assert len(older.data) == 1 and not older.has_more
+    wildcard = client.v1.events.list(params={"type": "payment_intent.*"})
+    assert len(wildcard.data) == 2
+    created = all_events.data[0].created
+    assert len(client.v1.events.list(params={"created": {"gte": created}}).data) >= 1
+    assert client.v1.events.list(params={"created": {"gte": created + 3600}}).data == []
+    evt = client.v1.events.retrieve(completed.data[0].id)
+    schemas.check("event", evt)
+    assert evt.object == "event" and evt.api_version == stripe.api_version
+    assert evt.livemode is False and evt.data.object.object == "checkout.session"
+    assert evt.request.id is None  # caused by the customer on the hosted page
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.events.retrieve("evt_missing")
+    assert exc.value.http_status == 404 and exc.value.code == "resource_missing"
+
+
+def test_event_request_carries_idempotency_key(client: stripe.StripeClient) -> None:
+    s = create_session(client)
+    client.v1.checkout.sessions.expire(s.id, options={"idempotency_key": "expire-key-1"})
+    evt = client.v1.events.list(params={"type": "checkout.session.expired"}).data[0]
+    assert evt.request.idempotency_key == "expire-key-1"
+    assert evt.request.id.startswith("req_")
+
+
+# -- idempotency -------------------------------------------------------------------------------
+def test_idempotent_replay(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+    key = f"checkout-{uuid.uuid4()}"
+    first = client.v1.checkout.sessions.create(
+        params=session_params(), options={"idempotency_key": key}
+    )
+    again = client.v1.checkout.sessions.create(
+        params=session_params(), options={"idempotency_key": key}
+    )
+    schemas.check("checkout.session", again)
+    assert again.id == first.id
+    assert again.last_response.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.last_response.headers
+    assert again.last_response.headers["Idempotency-Key"] == key
+    assert len(client.v1.checkout.sessions.list().data) == 1
+
+
+def test_idempotency_conflict(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+    key = f"checkout-{uuid.uuid4()}"
+    client.v1.checkout.sessions.create(params=session_params(), options={"idempotency_key": key})
+    with pytest.raises(stripe.IdempotencyError) as exc:
+        client.v1.checkout.sessions.create(
+            params=session_params(client_reference_id="other"), options={"idempotency_key": key}
+        )
+    assert exc.value.http_status == 400
+    schemas.check("error", exc.value.json_body)
+    assert exc.value.json_body["error"]["type"] == "idempotency_error"
+
+
+def test_failed_validation_is_not_stored_under_the_key(client: stripe.StripeClient) -> None:
+    key = f"checkout-{uuid.uuid4()}"
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.checkout.sessions.create(
+            params=session_params(line_items=[]), options={"idempotency_key": key}
+        )
+    s = client.v1.checkout.sessions.create(
+        params=session_params(), options={"idempotency_key": key}
+    )
+    assert s.status == "open"
+
+
+def test_idempotent_refund_replay(client: stripe.StripeClient, sandbox: SandboxControl) -> None:
+    s = create_session(client)
+    sandbox.pay(s.id)
+    pi = client.v1.checkout.sessions.retrieve(s.id).payment_intent
+    opts: stripe.RequestOptions = {"idempotency_key": "refund-order-7"}
+    r1 = client.v1.refunds.create(params={"payment_intent": pi, "amount": 100}, options=opts)
+    r2 = client.v1.refunds.create(params={"payment_intent": pi, "amount": 100}, options=opts)
+    assert r1.id == r2.id
+    assert len(client.v1.events.list(params={"type": "refund.created"}).data) == 1
+
+
+# -- errors ------------------------------------------------------------------------------------
+def test_wrong_and_missing_api_key(sandbox: SandboxControl, schemas: SchemaChecker) -> None:
+    bad = stripe.StripeClient("sk_test_wrong_key_000000", base_addresses={"api": sandbox.base_url})
+    with pytest.raises(stripe.AuthenticationError) as exc:
+        bad.v1.checkout.sessions.list()
+    assert exc.value.http_status == 401
+    schemas.check("error", exc.value.json_body)
+    assert "sk_test_wrong_key_000000" not in str(exc.value.json_body)  # masked
+    r = requests.get(f"{sandbox.base_url}/v1/events", timeout=5)
+    assert r.status_code == 401 and r.json()["error"]["type"] == "invalid_request_error"
+    ok = requests.get(f"{sandbox.base_url}/v1/events", auth=(SECRET_KEY, ""), timeout=5)
+    assert ok.status_code == 200
+
+
+def test_not_found(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.checkout.sessions.retrieve("cs_test_missing")
+    assert exc.value.http_status == 404
+    assert exc.value.code == "resource_missing" and exc.value.param == "session"
+    assert exc.value.user_message == "No such checkout.session: 'cs_test_missing'"
+    schemas.check("error", exc.value.json_body)
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.payment_intents.retrieve("pi_missing")
+    assert exc.value.http_status == 404 and exc.value.param == "intent"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param", "code"),
+    [
+        ({"mode": None}, "mode", "parameter_missing"),
+        ({"mode": "subscription"}, "mode", "parameter_invalid"),
+        ({"success_url": None}, "success_url", "parameter_missing"),
+        ({"success_url": "not a url"}, "success_url", "url_invalid"),
+        ({"customer_email": "nope"}, "customer_email", "email_invalid"),
+        ({"line_items": None}, "line_items", "parameter_missing"),
+        ({"bogus": "1"}, "bogus", "parameter_unknown"),
+        ({"discounts": [{"coupon": "NOPE"}]}, "discounts[0][coupon]", "resource_missing"),
+        ({"metadata": {"k" * 41: "v"}}, "metadata", "parameter_invalid"),
+    ],
+)
+def test_session_validation_errors(
+    client: stripe.StripeClient,
+    schemas: SchemaChecker,
+    overrides: dict[str, object],
+    param: str,
+    code: str,
+) -> None:
+    params = session_params(**overrides)
+    params = {k: v for k, v in params.items() if v is not None}
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
+    assert exc.value.http_status == 400
+    assert exc.value.param == param
+    assert exc.value.code == code
+    schemas.check("error", exc.value.json_body)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "param"),
+    [
+        (("quantity",), "0", "line_items[0][quantity]"),
+        (("quantity",), "two", "line_items[0][quantity]"),
+        (("price_data", "unit_amount"), "-1", "line_items[0][price_data][unit_amount]"),
+        (
+            ("price_data", "product_data", "name"),
+            "",
+            "line_items[0][price_data][product_data][name]",
+        ),
+        (("tax_rates",), ["txr_missing"], "line_items[0][tax_rates][0]"),
+    ],
+)
+def test_line_item_errors_name_the_param(
+    client: stripe.StripeClient, path: tuple[str, ...], value: object, param: str
+) -> None:
+    params = session_params()
+    target = params["line_items"][0]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.checkout.sessions.create(params=params)
+    assert exc.value.param == param
+
+
+def test_mixed_currencies_rejected(client: stripe.StripeClient) -> None:
+    params = session_params()
+    params["line_items"][1]["price_data"]["currency"] = "usd"
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.checkout.sessions.create(params=params)
+    assert exc.value.param == "line_items[1][price_data][currency]"
+
+
+def test_coupon_variants(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+    fixed = client.v1.coupons.create(
+        params={"id": "TENOFF", "amount_off": 1000, "currency": "eur", "duration": "once"}
+    )
+    schemas.check("coupon", fixed)
+    assert fixed.id == "TENOFF" and fixed.amount_off == 1000 and fixed.percent_off is None
+    schemas.check("coupon", client.v1.coupons.retrieve("TENOFF"))
+    s = create_session(client, discounts=[{"coupon": "TENOFF"}])
+    assert s.total_details.amount_discount == 1000 and s.amount_total == 3498
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.coupons.create(params={"amount_off": 100, "duration": "once"})
+    assert exc.value.param == "currency"
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.coupons.create(params={"duration": "once"})
+    usd = client.v1.coupons.create(params={"amount_off": 100, "currency": "usd"})
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        create_session(client, discounts=[{"coupon": usd.id}])
+    assert exc.value.param == "discounts[0][coupon]"
+
+
+def test_tax_rate_validation(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+    rate = client.v1.tax_rates.retrieve(_rate(client, 7.5).id)
+    schemas.check("tax_rate", rate)
+    assert rate.percentage == 7.5 and rate.inclusive is False and rate.jurisdiction == "DE"
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.tax_rates.create(params={"display_name": "VAT", "inclusive": False})
+    assert exc.value.param == "percentage"
+
+
+def test_card_error_is_402_for_raw_clients(sandbox: SandboxControl) -> None:
+    """Declines happen on the hosted page; the API never charges cards directly."""
+    r = requests.post(
+        f"{sandbox.base_url}/v1/charges", auth=(SECRET_KEY, ""), data={"amount": 1}, timeout=5
+    )
+    assert r.status_code == 404
+    assert r.json()["error"]["type"] == "invalid_request_error"
