@@ -1,9 +1,9 @@
 """A small typed client for the sandbox's ``/_sandbox/`` control API (tests import this).
 
-    ctl = SandboxControl("http://127.0.0.1:12111")
-    ctl.reset()
-    ctl.pause_webhooks()
-    ctl.pay(session_id, card="4000000000000002")
+ctl = SandboxControl("http://127.0.0.1:12111")
+ctl.reset()
+ctl.pause_webhooks()
+ctl.pay(session_id, card="4000000000000002")
 """
 
 from __future__ import annotations

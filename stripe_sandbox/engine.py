@@ -479,8 +479,8 @@ class Engine:
             raise invalid("discounts", "You may only specify one discount per Checkout Session.")
         if disc_items and p.bool("allow_promotion_codes"):
             raise invalid(
-                "discounts", "You may only specify one of these parameters: allow_promotion_codes"
-                ", discounts."
+                "discounts",
+                "You may only specify one of these parameters: allow_promotion_codes, discounts.",
             )
         for d in disc_items:
             d.check_known({"coupon", "promotion_code"})
@@ -542,9 +542,7 @@ class Engine:
                     b = est.sub(bound)
                     if b is not None:
                         b.check_known({"unit", "value"})
-                        unit = b.choice(
-                            "unit", ["business_day", "day", "hour", "month", "week"]
-                        )
+                        unit = b.choice("unit", ["business_day", "day", "hour", "month", "week"])
                         if unit is None:
                             raise missing(b.name("unit"))
                         estimate[bound] = {"unit": unit, "value": b.req_int("value", minimum=1)}
@@ -1123,7 +1121,9 @@ class Engine:
 
     def store_ref(self, obj_id: str) -> str | None:
         with self.store.lock:
-            r = self.store.conn.execute("SELECT ref FROM objects WHERE id = ?", (obj_id,)).fetchone()
+            r = self.store.conn.execute(
+                "SELECT ref FROM objects WHERE id = ?", (obj_id,)
+            ).fetchone()
         return str(r[0]) if r and r[0] is not None else None
 
     def create_refund(self, p: Params, ctx: RequestCtx) -> Obj:

@@ -54,6 +54,4 @@ def invalid(param: str, message: str, code: str = "parameter_invalid") -> ApiErr
 
 
 def no_such(kind: str, obj_id: str, param: str, status: int = 404) -> ApiError:
-    return ApiError(
-        status, f"No such {kind}: '{obj_id}'", code="resource_missing", param=param
-    )
+    return ApiError(status, f"No such {kind}: '{obj_id}'", code="resource_missing", param=param)

@@ -211,7 +211,9 @@ class Params:
             return [value]
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return [v for v in value if isinstance(v, str)]
-        raise invalid(self.name(key), f"Invalid array: {self.name(key)} must be an array of strings")
+        raise invalid(
+            self.name(key), f"Invalid array: {self.name(key)} must be an array of strings"
+        )
 
     def metadata(self, key: str = "metadata") -> dict[str, str] | None:
         value = self.data.get(key)

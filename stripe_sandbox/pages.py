@@ -56,8 +56,8 @@ def money(amount: int, currency: str) -> str:
 
 def _doc(title: str, body: str) -> bytes:
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>{body}</body></html>"
     ).encode()
 
@@ -103,7 +103,7 @@ def _summary(session: Obj, line_items: list[Obj], shipping_name: str | None) -> 
         qty = int(item["quantity"])
         unit = int(item["price"]["unit_amount"])
         rows.append(
-            f"<tr><td>{escape(str(item['description']))}<br><span class=\"muted\">Qty {qty}"
+            f'<tr><td>{escape(str(item["description"]))}<br><span class="muted">Qty {qty}'
             f" × {escape(money(unit, cur))}</span></td>"
             f'<td class="amt">{escape(money(int(item["amount_subtotal"]), cur))}</td></tr>'
         )

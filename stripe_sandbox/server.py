@@ -175,9 +175,7 @@ class Handler(BaseHTTPRequestHandler):
         cs_id, is_3ds = match.group(1), bool(match.group(2))
         row = engine.store.get_row(cs_id, "checkout.session")
         if row is None:
-            self._html(
-                message_page("Not found", "This Checkout Session does not exist."), 404
-            )
+            self._html(message_page("Not found", "This Checkout Session does not exist."), 404)
             return
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8")).items()}
         if self.command == "GET":

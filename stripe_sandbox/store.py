@@ -301,7 +301,13 @@ class Store:
         }
 
     def update_delivery(
-        self, event_id: str, *, state: str, attempts: int, next_at: float, delivered_at: float | None
+        self,
+        event_id: str,
+        *,
+        state: str,
+        attempts: int,
+        next_at: float,
+        delivered_at: float | None,
     ) -> None:
         with self.lock:
             self.conn.execute(

@@ -1,7 +1,7 @@
 """Helpers for test suites: run the sandbox as a subprocess; receive webhooks in-process.
 
-    with run_sandbox(secret_key="sk_test_x", webhook_secret="whsec_x") as url: ...
-    with WebhookReceiver() as receiver: receiver.url, receiver.wait_for("checkout...")
+with run_sandbox(secret_key="sk_test_x", webhook_secret="whsec_x") as url: ...
+with WebhookReceiver() as receiver: receiver.url, receiver.wait_for("checkout...")
 """
 
 from __future__ import annotations
@@ -110,9 +110,13 @@ class WebhookReceiver:
     _server: ThreadingHTTPServer | None = None
 
     @property
-    def url(self) -> str:
+    def base_url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/webhooks/stripe/"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/webhooks/stripe/"
 
     def __enter__(self) -> WebhookReceiver:
         receiver = self
@@ -124,8 +128,9 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._cond:
                     receiver.deliveries.append(
-                        Delivery(body, {k.lower(): v for k, v in self.headers.items()},
-                                 time.time())  # fmt: skip
+                        Delivery(
+                            body, {k.lower(): v for k, v in self.headers.items()}, time.time()
+                        )  # fmt: skip
                     )
                     if receiver.fail_first > 0:
                         receiver.fail_first -= 1
@@ -138,6 +143,15 @@ class WebhookReceiver:
                 payload = b'{"received": true}'
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_GET(self) -> None:
+                """A stand-in merchant page, so success/cancel redirects land somewhere."""
+                payload = b"<!doctype html><title>Shop</title><h1>Shop page</h1>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)

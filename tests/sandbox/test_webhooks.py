@@ -70,9 +70,7 @@ def test_old_timestamp_is_rejected(
 def test_sign_matches_sdk_generator() -> None:
     payload = b'{"id": "evt_1"}'
     ours = sign(payload, "whsec_x", 1700000000)
-    theirs = stripe.WebhookSignature._compute_signature(
-        "1700000000." + payload.decode(), "whsec_x"
-    )
+    theirs = stripe.WebhookSignature._compute_signature("1700000000." + payload.decode(), "whsec_x")
     assert ours == f"t=1700000000,v1={theirs}"
 
 
@@ -294,7 +292,9 @@ def test_webhook_url_can_change_at_runtime(
     assert sandbox.config()["webhook_url"] == webhook_receiver.url
 
 
-def test_no_double_payment_under_races(client: stripe.StripeClient, sandbox: SandboxControl) -> None:
+def test_no_double_payment_under_races(
+    client: stripe.StripeClient, sandbox: SandboxControl
+) -> None:
     import concurrent.futures
 
     s = create_session(client)
