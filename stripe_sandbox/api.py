@@ -114,7 +114,7 @@ class Api:
                 allowed = True
         if allowed:
             raise ApiError(
-                405 if False else 404,
+                404,
                 f"Unrecognized request URL ({method}: {path}). Please see "
                 "https://stripe.com/docs or we can help at https://support.stripe.com/.",
             )
@@ -206,14 +206,9 @@ def _expand_into(
                 _expand_into(engine, item, raw, rest, path, param)
         return
     if target.get("object") == "checkout.session" and key == "line_items":
-        target["line_items"] = _line_items_list(engine, target["id"], rest_includes(rest))
-        if rest and rest[0] == "data" and len(rest) > 1:
-            for item in target["line_items"]["data"]:
-                for sub in rest[1:2]:
-                    if sub not in ("taxes", "discounts", "price"):
-                        raise _not_expandable(path, param)
-                    if sub == "price":
-                        continue
+        if rest and (rest[0] != "data" or len(rest) != 2 or rest[1] not in ("taxes", "discounts")):
+            raise _not_expandable(path, param)
+        target["line_items"] = _line_items_list(engine, target["id"], set(rest[1:]))
         return
     if target.get("object") == "checkout.session" and parts == ["total_details", "breakdown"]:
         row = engine.store.get_row(target["id"], "checkout.session")
@@ -242,14 +237,10 @@ def _expand_into(
             _expand_into(engine, target[key], found, rest, path, param)
         return
     if isinstance(value, dict) and rest:
-        raw = source.get(key) if isinstance(source.get(key), dict) else value
-        _expand_into(engine, value, raw if isinstance(raw, dict) else value, rest, path, param)
+        inner = source.get(key)
+        _expand_into(engine, value, inner if isinstance(inner, dict) else value, rest, path, param)
         return
     raise _not_expandable(path, param)
-
-
-def rest_includes(rest: list[str]) -> set[str]:
-    return set(rest[1:2]) if rest and rest[0] == "data" else set()
 
 
 def _not_expandable(path: str, param: str) -> ApiError:
@@ -298,9 +289,9 @@ def _line_items_list(
 
 # -- list helpers --------------------------------------------------------------------------
 def _page_args(engine: Engine, p: Params, type_: str) -> tuple[int, int | None, int | None]:
-    limit = p.int("limit", minimum=1, maximum=100)
-    after = p.str("starting_after")
-    before = p.str("ending_before")
+    limit = p.integer("limit", minimum=1, maximum=100)
+    after = p.string("starting_after")
+    before = p.string("ending_before")
     after_seq = before_seq = None
     if after is not None:
         after_seq = engine.store.seq_of(after)
@@ -317,14 +308,14 @@ def _created_filter(p: Params) -> list[tuple[str, object]]:
     where: list[tuple[str, object]] = []
     raw = p.data.get("created")
     if isinstance(raw, str):
-        value = p.int("created")
+        value = p.integer("created")
         where.append(("created = ?", value))
     elif isinstance(raw, dict):
         sub = p.sub("created")
         assert sub is not None
         sub.check_known({"gt", "gte", "lt", "lte"})
         for op, sql in (("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<=")):
-            v = sub.int(op)
+            v = sub.integer(op)
             if v is not None:
                 where.append((f"created {sql} ?", v))
     return where
@@ -332,7 +323,7 @@ def _created_filter(p: Params) -> list[tuple[str, object]]:
 
 def _list(engine: Engine, p: Params, type_: str, url: str, where: list[tuple[str, object]]) -> Obj:
     limit, after, before = _page_args(engine, p, type_)
-    items, has_more = engine.store.list(
+    items, has_more = engine.store.list_objects(
         type_, where=where, limit=limit, starting_after=after, ending_before=before
     )
     result: Obj = {"object": "list", "data": items, "has_more": has_more, "url": url}
@@ -361,7 +352,7 @@ def _list_sessions(engine: Engine, p: Params, _ctx: RequestCtx, _args: list[str]
          "created", "customer", "customer_details", "payment_link", "subscription"}
     )  # fmt: skip
     where = _created_filter(p)
-    pi = p.str("payment_intent")
+    pi = p.string("payment_intent")
     if pi is not None:
         where.append(("ref = ?", pi))
     status = p.choice("status", ["open", "complete", "expired"])
@@ -385,9 +376,9 @@ def _line_items(engine: Engine, p: Params, _ctx: RequestCtx, args: list[str]) ->
         engine,
         args[0],
         include - {"price.product"},
-        p.int("limit", minimum=1, maximum=100) or 10,
-        p.str("starting_after"),
-        p.str("ending_before"),
+        p.integer("limit", minimum=1, maximum=100) or 10,
+        p.string("starting_after"),
+        p.string("ending_before"),
     )
     if "price.product" in include:
         row = engine.store.get_row(args[0])
@@ -425,7 +416,7 @@ def _get_tax_rate(engine: Engine, p: Params, _ctx: RequestCtx, args: list[str]) 
 def _get_pi(engine: Engine, p: Params, _ctx: RequestCtx, args: list[str]) -> Obj:
     p.check_known({"expand", "client_secret"})
     pi = engine.get_obj(args[0], "payment_intent", "intent")
-    secret = p.str("client_secret")
+    secret = p.string("client_secret")
     if secret is not None and secret != pi["client_secret"]:
         raise invalid("client_secret", "The client_secret provided does not match.")
     return expand(engine, pi, p.strings("expand"))
@@ -462,7 +453,7 @@ def _list_events(engine: Engine, p: Params, _ctx: RequestCtx, _args: list[str]) 
          "delivery_success"}
     )  # fmt: skip
     where = _created_filter(p)
-    event_type = p.str("type")
+    event_type = p.string("type")
     types = p.strings("types")
     if event_type is not None and types:
         raise invalid("types", "You may pass either type or types, but not both.")
@@ -475,9 +466,9 @@ def _list_events(engine: Engine, p: Params, _ctx: RequestCtx, _args: list[str]) 
         placeholders = " OR ".join("json_extract(data, '$.type') = ?" for _ in types)
         # one value per placeholder: expand into several clauses joined by OR
         where.append((f"({placeholders})", _Multi(types)))
-    ds = p.str("delivery_success")
+    ds = p.string("delivery_success")
     if ds is not None:
-        p.bool("delivery_success")
+        p.boolean("delivery_success")
     return _list(engine, p, "event", "/v1/events", where)
 
 

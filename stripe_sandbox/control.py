@@ -113,7 +113,7 @@ class Control:
     def events(self, _d: Obj, q: dict[str, str], _a: list[str]) -> Obj:
         """Every event, oldest first, each with its delivery state and attempts."""
         store = self.engine.store
-        items, _ = store.list("event", limit=100000)
+        items, _ = store.list_objects("event", limit=100000)
         items.reverse()
         if "type" in q:
             items = [e for e in items if e["type"] == q["type"]]

@@ -89,7 +89,7 @@ class SandboxControl:
         return self._call("POST", "/config", body)
 
     # -- events and deliveries -----------------------------------------------------------------
-    def events(self, type: str | None = None) -> list[Json]:  # noqa: A002 - Stripe's name
+    def events(self, type: str | None = None) -> list[Json]:
         """Events oldest first: ``{"event", "delivery", "attempts"}`` each."""
         data = self._call("GET", "/events", type=type).get("data")
         return list(data) if isinstance(data, list) else []

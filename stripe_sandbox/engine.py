@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 from urllib.parse import urlsplit
 
 from . import objects
@@ -225,14 +224,14 @@ class Engine:
         )  # fmt: skip
         duration = p.choice("duration", ["once", "forever", "repeating"], default="once")
         assert duration is not None
-        amount_off = p.int("amount_off", minimum=1)
+        amount_off = p.integer("amount_off", minimum=1)
         percent = p.decimal("percent_off")
         if (amount_off is None) == (percent is None):
             raise invalid(
                 "percent_off" if amount_off is None else "amount_off",
                 "You must pass exactly one of amount_off or percent_off.",
             )
-        currency = p.str("currency")
+        currency = p.string("currency")
         if amount_off is not None:
             if currency is None:
                 raise missing("currency")
@@ -243,10 +242,10 @@ class Engine:
             currency = None
         if percent is not None and not (Decimal(0) < percent <= Decimal(100)):
             raise invalid("percent_off", "percent_off must be greater than 0 and at most 100.")
-        months = p.int("duration_in_months", minimum=1)
+        months = p.integer("duration_in_months", minimum=1)
         if duration == "repeating" and months is None:
             raise missing("duration_in_months")
-        coupon_id = p.str("id", max_length=200) or objects.new_id("", 8)
+        coupon_id = p.string("id", max_length=200) or objects.new_id("", 8)
         if self.store.get(coupon_id) is not None:
             raise ApiError(
                 400, "Coupon already exists.", code="resource_already_exists", param="id"
@@ -258,10 +257,10 @@ class Engine:
             percent_off=float(percent) if percent is not None else None,
             amount_off=amount_off,
             currency=currency,
-            name=p.str("name", max_length=40),
+            name=p.string("name", max_length=40),
             metadata=p.metadata() or {},
-            max_redemptions=p.int("max_redemptions", minimum=1),
-            redeem_by=p.int("redeem_by"),
+            max_redemptions=p.integer("max_redemptions", minimum=1),
+            redeem_by=p.integer("redeem_by"),
             duration_in_months=months if duration == "repeating" else None,
         )
         with self.store.tx():
@@ -282,7 +281,7 @@ class Engine:
             raise invalid("percentage", "percentage must be between 0 and 100.")
         if "inclusive" not in p.data:
             raise missing("inclusive")
-        inclusive = p.bool("inclusive")
+        inclusive = p.boolean("inclusive")
         if inclusive:
             raise invalid(
                 "inclusive",
@@ -293,12 +292,12 @@ class Engine:
             percentage=float(percentage),
             display_name=display_name,
             inclusive=inclusive,
-            jurisdiction=p.str("jurisdiction", max_length=50),
-            description=p.str("description"),
-            country=p.str("country"),
-            state=p.str("state"),
-            tax_type=p.str("tax_type"),
-            active=p.bool("active", default=True),
+            jurisdiction=p.string("jurisdiction", max_length=50),
+            description=p.string("description"),
+            country=p.string("country"),
+            state=p.string("state"),
+            tax_type=p.string("tax_type"),
+            active=p.boolean("active", default=True),
             metadata=p.metadata() or {},
         )
         with self.store.tx():
@@ -323,25 +322,25 @@ class Engine:
 
     def create_session(self, p: Params, ctx: RequestCtx) -> Obj:
         p.check_known(self.SESSION_PARAMS)
-        mode = p.str("mode")
+        mode = p.string("mode")
         if mode is None:
             raise missing("mode")
         if mode != "payment":
             raise invalid("mode", "The Stripe sandbox supports only mode=payment.")
-        ui_mode = p.str("ui_mode")
+        ui_mode = p.string("ui_mode")
         if ui_mode not in (None, "hosted", "hosted_page"):
             raise invalid("ui_mode", "The Stripe sandbox supports only the hosted payment page.")
-        success_url = p.str("success_url", max_length=5000)
+        success_url = p.string("success_url", max_length=5000)
         if success_url is None:
             raise missing("success_url")
         _check_url("success_url", success_url)
-        cancel_url = p.str("cancel_url", max_length=5000)
+        cancel_url = p.string("cancel_url", max_length=5000)
         if cancel_url is not None:
             _check_url("cancel_url", cancel_url)
-        email = p.str("customer_email", max_length=800)
+        email = p.string("customer_email", max_length=800)
         if email is not None and not _EMAIL_RE.match(email):
             raise invalid("customer_email", f"Invalid email address: {email}", "email_invalid")
-        client_ref = p.str("client_reference_id", max_length=200)
+        client_ref = p.string("client_reference_id", max_length=200)
         metadata = p.metadata() or {}
         pi_data = p.sub("payment_intent_data")
         pi_metadata: dict[str, str] = {}
@@ -355,11 +354,10 @@ class Engine:
                 }
             )  # fmt: skip
             pi_metadata = pi_data.metadata() or {}
-            pi_description = pi_data.str("description")
-            capture = pi_data.choice("capture_method", ["automatic", "automatic_async"])
-            del capture
+            pi_description = pi_data.string("description")
+            pi_data.choice("capture_method", ["automatic", "automatic_async"])
         now = self.now()
-        expires_at = p.int("expires_at")
+        expires_at = p.integer("expires_at")
         if expires_at is None:
             expires_at = now + MAX_EXPIRY
         elif expires_at < now + MIN_EXPIRY - 5:
@@ -374,7 +372,7 @@ class Engine:
                 "The `expires_at` timestamp must be less than 24 hours from Checkout Session "
                 "creation.",
             )
-        locale = p.str("locale")
+        locale = p.string("locale")
         submit_type = p.choice("submit_type", ["auto", "book", "donate", "pay", "subscribe"])
 
         items = p.items("line_items")
@@ -390,7 +388,7 @@ class Engine:
                 {"price", "price_data", "quantity", "tax_rates", "adjustable_quantity",
                  "dynamic_tax_rates", "metadata"}
             )  # fmt: skip
-            price_id = item.str("price")
+            price_id = item.string("price")
             if price_id is not None:
                 raise no_such("price", price_id, item.name("price"), 400)
             pd = item.sub("price_data", required=True)
@@ -411,7 +409,7 @@ class Engine:
                     pd.name("currency"),
                     "All line items must use the same currency.",
                 )
-            unit_amount = pd.int("unit_amount", minimum=0, maximum=99999999)
+            unit_amount = pd.integer("unit_amount", minimum=0, maximum=99999999)
             if unit_amount is None:
                 dec = pd.decimal("unit_amount_decimal")
                 if dec is None:
@@ -422,7 +420,7 @@ class Engine:
                         "The sandbox supports only whole minor units.",
                     )
                 unit_amount = int(dec)
-            product_id = pd.str("product")
+            product_id = pd.string("product")
             if product_id is not None:
                 raise no_such("product", product_id, pd.name("product"), 400)
             prod = pd.sub("product_data", required=True)
@@ -431,7 +429,7 @@ class Engine:
                 {"name", "description", "images", "metadata", "tax_code", "unit_label"}
             )
             name = prod.req_str("name", max_length=250)
-            quantity = item.int("quantity", minimum=1, maximum=999999)
+            quantity = item.integer("quantity", minimum=1, maximum=999999)
             if quantity is None:
                 raise missing(item.name("quantity"))
             rates: list[Obj] = []
@@ -451,7 +449,7 @@ class Engine:
             product_obj = objects.product(
                 created=created,
                 name=name,
-                description=prod.str("description"),
+                description=prod.string("description"),
                 images=prod.strings("images"),
                 metadata=prod.metadata() or {},
             )
@@ -466,7 +464,7 @@ class Engine:
             lines.append(LineIn(unit_amount, quantity, tuple(rate_ins)))
             built.append((name, price_obj, quantity, rates))
         assert currency is not None
-        session_currency = p.str("currency")
+        session_currency = p.string("currency")
         if session_currency is not None and session_currency.lower() != currency:
             raise invalid("currency", "currency must match the line items' currency.")
 
@@ -477,14 +475,14 @@ class Engine:
         disc_items = p.items("discounts")
         if len(disc_items) > 1:
             raise invalid("discounts", "You may only specify one discount per Checkout Session.")
-        if disc_items and p.bool("allow_promotion_codes"):
+        if disc_items and p.boolean("allow_promotion_codes"):
             raise invalid(
                 "discounts",
                 "You may only specify one of these parameters: allow_promotion_codes, discounts.",
             )
         for d in disc_items:
             d.check_known({"coupon", "promotion_code"})
-            promo = d.str("promotion_code")
+            promo = d.string("promotion_code")
             if promo is not None:
                 raise no_such("promotion_code", promo, d.name("promotion_code"), 400)
             coupon_id = d.req_str("coupon")
@@ -513,7 +511,7 @@ class Engine:
         shipping_rates: list[Obj] = []
         for s in ship_items:
             s.check_known({"shipping_rate", "shipping_rate_data"})
-            shr = s.str("shipping_rate")
+            shr = s.string("shipping_rate")
             if shr is not None:
                 raise no_such("shipping_rate", shr, s.name("shipping_rate"), 400)
             srd = s.sub("shipping_rate_data", required=True)
@@ -558,7 +556,7 @@ class Engine:
                     currency=currency,
                     delivery_estimate=estimate,
                     tax_behavior=tax_behavior,
-                    tax_code=srd.str("tax_code"),
+                    tax_code=srd.string("tax_code"),
                     metadata=srd.metadata() or {},
                 )
             )
@@ -683,7 +681,6 @@ class Engine:
                     400,
                     'Only Checkout Sessions with a status in ["open"] can be expired. This '
                     f'Checkout Session has a status of "{session["status"]}".',
-                    code="checkout_session_not_open" if False else None,
                 )
             return self._expire(session, extra, ctx)
 
@@ -718,7 +715,7 @@ class Engine:
             while not self._stop.wait(self.config.expiry_interval):
                 try:
                     self.expire_due()
-                except Exception:  # noqa: BLE001 - keep the thread alive; logged by caller
+                except Exception:
                     import logging
 
                     logging.getLogger(__name__).exception("expiry sweep failed")
@@ -1113,9 +1110,9 @@ class Engine:
                             merged[k] = v
                     pi["metadata"] = merged
             if p.has("description"):
-                pi["description"] = p.str("description")
+                pi["description"] = p.string("description")
             if p.has("receipt_email"):
-                pi["receipt_email"] = p.str("receipt_email")
+                pi["receipt_email"] = p.string("receipt_email")
             self.store.put(pi, ref=self.store_ref(pi_id))
             return pi
 
@@ -1131,13 +1128,13 @@ class Engine:
             {"payment_intent", "charge", "amount", "reason", "metadata", "expand",
              "instructions_email", "refund_application_fee", "reverse_transfer", "origin"}
         )  # fmt: skip
-        pi_id = p.str("payment_intent")
-        ch_id = p.str("charge")
+        pi_id = p.string("payment_intent")
+        ch_id = p.string("charge")
         if pi_id is None and ch_id is None:
             raise missing("payment_intent")
         reason = p.choice("reason", ["duplicate", "fraudulent", "requested_by_customer"])
         metadata = p.metadata() or {}
-        amount = p.int("amount", minimum=1)
+        amount = p.integer("amount", minimum=1)
         with self.store.tx():
             if pi_id is not None:
                 pi = self.get_obj(pi_id, "payment_intent", "payment_intent", 400)
@@ -1146,7 +1143,6 @@ class Engine:
                         400,
                         f"This PaymentIntent ({pi_id}) does not have a successful charge to "
                         "refund.",
-                        code="charge_not_refundable" if False else None,
                         param="payment_intent",
                     )
                 ch = self.get_obj(str(pi["latest_charge"]), "charge", "charge", 400)
@@ -1186,9 +1182,7 @@ class Engine:
             previous = {"amount_refunded": ch["amount_refunded"], "refunded": ch["refunded"]}
             ch["amount_refunded"] = int(ch["amount_refunded"]) + amount
             ch["refunded"] = ch["amount_refunded"] >= ch["amount_captured"]
-            if not previous["refunded"] == ch["refunded"]:
-                pass
-            else:
+            if previous["refunded"] == ch["refunded"]:
                 previous.pop("refunded")
             self.store.put(ch, ref=str(ch["payment_intent"]))
             self.store.put(ref, ref=str(ch["payment_intent"]))
@@ -1242,7 +1236,3 @@ def _check_url(param: str, url: str) -> None:
     parts = urlsplit(url.replace("{CHECKOUT_SESSION_ID}", "x"))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise invalid(param, "Not a valid URL", "url_invalid")
-
-
-def as_any(value: Any) -> Any:
-    return value

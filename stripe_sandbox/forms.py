@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import TypeAlias, Union
+from typing import TypeAlias
 from urllib.parse import parse_qsl
 
 from .errors import ApiError, invalid, missing
 
-Node: TypeAlias = Union[str, list["Node"], dict[str, "Node"]]
+Node: TypeAlias = str | list["Node"] | dict[str, "Node"]
 
 _KEY_RE = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _PART_RE = re.compile(r"\[([^\[\]]*)\]")
@@ -87,7 +87,7 @@ class Params:
                     param=name,
                 )
 
-    def str(self, key: str, *, required: bool = False, max_length: int = 5000) -> str | None:
+    def string(self, key: str, *, required: bool = False, max_length: int = 5000) -> str | None:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
@@ -104,12 +104,12 @@ class Params:
         return value
 
     def req_str(self, key: str, *, max_length: int = 5000) -> str:
-        value = self.str(key, required=True, max_length=max_length)
+        value = self.string(key, required=True, max_length=max_length)
         assert value is not None
         return value
 
     def choice(self, key: str, choices: Iterable[str], *, default: str | None = None) -> str | None:
-        value = self.str(key)
+        value = self.string(key)
         if value is None:
             return default
         options = list(choices)
@@ -120,7 +120,7 @@ class Params:
             )
         return value
 
-    def int(
+    def integer(
         self,
         key: str,
         *,
@@ -128,7 +128,7 @@ class Params:
         minimum: int | None = None,
         maximum: int | None = None,
     ) -> int | None:
-        raw = self.str(key, required=required)
+        raw = self.string(key, required=required)
         if raw is None:
             return None
         try:
@@ -150,12 +150,12 @@ class Params:
         return value
 
     def req_int(self, key: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
-        value = self.int(key, required=True, minimum=minimum, maximum=maximum)
+        value = self.integer(key, required=True, minimum=minimum, maximum=maximum)
         assert value is not None
         return value
 
     def decimal(self, key: str, *, required: bool = False) -> Decimal | None:
-        raw = self.str(key, required=required)
+        raw = self.string(key, required=required)
         if raw is None:
             return None
         try:
@@ -168,8 +168,8 @@ class Params:
             raise invalid(self.name(key), f"Invalid decimal: {raw}")
         return value
 
-    def bool(self, key: str, *, default: bool = False) -> bool:
-        raw = self.str(key)
+    def boolean(self, key: str, *, default: bool = False) -> bool:
+        raw = self.string(key)
         if raw is None:
             return default
         if raw not in ("true", "false"):

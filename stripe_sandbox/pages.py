@@ -46,10 +46,7 @@ font-size:1.05rem}hr{border:0;border-top:1px solid #e3e8ee;margin:24px 0}
 
 def money(amount: int, currency: str) -> str:
     cur = currency.lower()
-    if cur in ZERO_DECIMAL:
-        value = f"{amount:,}"
-    else:
-        value = f"{amount / 100:,.2f}"
+    value = f"{amount:,}" if cur in ZERO_DECIMAL else f"{amount / 100:,.2f}"
     symbol = _SYMBOLS.get(cur)
     return f"{symbol}{value}" if symbol else f"{value} {cur.upper()}"
 
@@ -104,7 +101,7 @@ def _summary(session: Obj, line_items: list[Obj], shipping_name: str | None) -> 
         unit = int(item["price"]["unit_amount"])
         rows.append(
             f'<tr><td>{escape(str(item["description"]))}<br><span class="muted">Qty {qty}'
-            f" × {escape(money(unit, cur))}</span></td>"
+            f" &times; {escape(money(unit, cur))}</span></td>"
             f'<td class="amt">{escape(money(int(item["amount_subtotal"]), cur))}</td></tr>'
         )
     td = session.get("total_details") or {}
@@ -114,8 +111,8 @@ def _summary(session: Obj, line_items: list[Obj], shipping_name: str | None) -> 
     )
     if td.get("amount_discount"):
         rows.append(
-            f'<tr><td>Discount</td><td class="amt">−{escape(money(int(td["amount_discount"]), cur))}'
-            "</td></tr>"
+            '<tr><td>Discount</td><td class="amt">&minus;'
+            f"{escape(money(int(td['amount_discount']), cur))}</td></tr>"
         )
     if session.get("shipping_cost"):
         label = f"Shipping ({shipping_name})" if shipping_name else "Shipping"
@@ -214,7 +211,7 @@ def payment_page(
         "expiry, any CVC.</p></section>"
         + f'<section class="pay">{alert}{card_form}{bank_form}</section></main>'
     )
-    return _doc("Checkout – Sandbox Shop", body)
+    return _doc("Checkout - Sandbox Shop", body)
 
 
 def message_page(title: str, message: str, link: tuple[str, str] | None = None) -> bytes:

@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
@@ -69,7 +69,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.debug("%s %s -> %s", self.command, urlsplit(self.path).path, code)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("http: " + format, *args)
 
     def do_GET(self) -> None:
@@ -271,7 +271,7 @@ class Handler(BaseHTTPRequestHandler):
             exp_year = int(m.group(2))
             if exp_year < 100:
                 exp_year += 2000
-            now = datetime.fromtimestamp(engine.now(), tz=timezone.utc)
+            now = datetime.fromtimestamp(engine.now(), tz=UTC)
             if not 1 <= exp_month <= 12:
                 errors["exp"] = "Your card's expiration month is invalid."
             elif (exp_year, exp_month) < (now.year, now.month):

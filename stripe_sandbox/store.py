@@ -206,7 +206,7 @@ class Store:
             r = self.conn.execute("SELECT seq FROM objects WHERE id = ?", (obj_id,)).fetchone()
         return int(r[0]) if r else None
 
-    def list(
+    def list_objects(
         self,
         type_: str,
         *,

@@ -128,9 +128,7 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._cond:
                     receiver.deliveries.append(
-                        Delivery(
-                            body, {k.lower(): v for k, v in self.headers.items()}, time.time()
-                        )  # fmt: skip
+                        Delivery(body, {k.lower(): v for k, v in self.headers.items()}, time.time())
                     )
                     if receiver.fail_first > 0:
                         receiver.fail_first -= 1
@@ -156,7 +154,7 @@ class WebhookReceiver:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
@@ -222,10 +223,8 @@ class Deliverer:
         results: list[Attempt | None] = [None] * times
 
         def run(i: int) -> None:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=5)
-            except threading.BrokenBarrierError:
-                pass
             results[i] = self.attempt(event_id, "redeliver")
 
         threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(times)]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import stripe
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator  # type: ignore[import-untyped,unused-ignore]
 
 from stripe_sandbox.control_client import SandboxControl
 from stripe_sandbox.testing import WebhookReceiver, run_sandbox

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import pytest
 import requests
@@ -15,18 +16,18 @@ from .conftest import SECRET_KEY, SchemaChecker, raw
 from .helpers import CANCEL_URL, SUCCESS_URL, create_session, session_params
 
 
-def _rate(client: stripe.StripeClient, pct: float = 20) -> stripe.TaxRate:
+def _rate(client: Any, pct: float = 20) -> Any:
     return client.v1.tax_rates.create(
         params={
             "display_name": "VAT",
             "percentage": pct,
             "inclusive": False,
             "jurisdiction": "DE",
-        }  # fmt: skip
+        }
     )
 
 
-def test_create_session_full(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+def test_create_session_full(client: Any, schemas: SchemaChecker) -> None:
     vat = _rate(client, 19)
     schemas.check("tax_rate", vat)
     coupon = client.v1.coupons.create(params={"percent_off": 10, "duration": "once"})
@@ -63,7 +64,8 @@ def test_create_session_full(client: stripe.StripeClient, schemas: SchemaChecker
     assert s.amount_total == 4498 - 450 + 495 + 770
     assert s.shipping_cost.amount_total == 495
     assert s.shipping_options[0].shipping_amount == 495
-    assert s.success_url == SUCCESS_URL and s.cancel_url == CANCEL_URL
+    assert s.success_url == SUCCESS_URL
+    assert s.cancel_url == CANCEL_URL
     assert s.customer_email == "buyer@example.com"
     assert s.client_reference_id == "checkout-42"
     assert s.metadata.to_dict() == {"checkout_id": "42"}
@@ -72,9 +74,7 @@ def test_create_session_full(client: stripe.StripeClient, schemas: SchemaChecker
     assert 24 * 3600 - 5 <= s.expires_at - s.created <= 24 * 3600
 
 
-def test_retrieve_with_expand_and_line_items(
-    client: stripe.StripeClient, schemas: SchemaChecker
-) -> None:
+def test_retrieve_with_expand_and_line_items(client: Any, schemas: SchemaChecker) -> None:
     vat = _rate(client)
     params = session_params()
     params["line_items"][0]["tax_rates"] = [vat.id]
@@ -89,27 +89,32 @@ def test_retrieve_with_expand_and_line_items(
     schemas.check_list("item", raw(got)["line_items"])
     items = client.v1.checkout.sessions.line_items.list(s.id, params={"limit": 1})
     schemas.check_list("item", items)
-    assert len(items.data) == 1 and items.has_more is True
+    assert len(items.data) == 1
+    assert items.has_more is True
     first = items.data[0]
     assert first.id.startswith("li_")
     assert (first.amount_subtotal, first.amount_tax, first.quantity) == (3998, 800, 2)
-    assert first.price.unit_amount == 1999 and first.price.currency == "eur"
+    assert first.price.unit_amount == 1999
+    assert first.price.currency == "eur"
     nxt = client.v1.checkout.sessions.line_items.list(
         s.id, params={"starting_after": first.id, "expand": ["data.taxes"]}
     )
-    assert [li.description for li in nxt.data] == ["Socks"] and nxt.has_more is False
+    assert [li.description for li in nxt.data] == ["Socks"]
+    assert nxt.has_more is False
     assert nxt.data[0].taxes == []
 
 
 def test_list_sessions_filters_and_pagination(
-    client: stripe.StripeClient, sandbox: SandboxControl, schemas: SchemaChecker
+    client: Any, sandbox: SandboxControl, schemas: SchemaChecker
 ) -> None:
     ids = [create_session(client).id for _ in range(3)]
     page = client.v1.checkout.sessions.list(params={"limit": 2})
     schemas.check_list("checkout.session", page)
-    assert [x.id for x in page.data] == [ids[2], ids[1]] and page.has_more
+    assert [x.id for x in page.data] == [ids[2], ids[1]]
+    assert page.has_more
     rest = client.v1.checkout.sessions.list(params={"limit": 2, "starting_after": ids[1]})
-    assert [x.id for x in rest.data] == [ids[0]] and not rest.has_more
+    assert [x.id for x in rest.data] == [ids[0]]
+    assert not rest.has_more
     sandbox.pay(ids[1])
     pi = client.v1.checkout.sessions.retrieve(ids[1]).payment_intent
     assert isinstance(pi, str)
@@ -121,11 +126,12 @@ def test_list_sessions_filters_and_pagination(
     assert {x.id for x in opened.data} == {ids[0], ids[2]}
 
 
-def test_expire_session(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+def test_expire_session(client: Any, schemas: SchemaChecker) -> None:
     s = create_session(client)
     expired = client.v1.checkout.sessions.expire(s.id)
     schemas.check("checkout.session", expired)
-    assert expired.status == "expired" and expired.payment_status == "unpaid"
+    assert expired.status == "expired"
+    assert expired.payment_status == "unpaid"
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.checkout.sessions.expire(s.id)
     assert exc.value.http_status == 400
@@ -134,7 +140,7 @@ def test_expire_session(client: stripe.StripeClient, schemas: SchemaChecker) -> 
     assert evt.data.object.id == s.id
 
 
-def test_expires_at_bounds(client: stripe.StripeClient) -> None:
+def test_expires_at_bounds(client: Any) -> None:
     now = int(time.time())
     s = create_session(client, expires_at=now + 3600)
     assert s.expires_at == now + 3600
@@ -145,7 +151,7 @@ def test_expires_at_bounds(client: stripe.StripeClient) -> None:
 
 
 def test_payment_intent_retrieve_and_update(
-    client: stripe.StripeClient, sandbox: SandboxControl, schemas: SchemaChecker
+    client: Any, sandbox: SandboxControl, schemas: SchemaChecker
 ) -> None:
     s = create_session(client)
     assert sandbox.pay(s.id)["outcome"] == "succeeded"
@@ -153,13 +159,16 @@ def test_payment_intent_retrieve_and_update(
     schemas.check("checkout.session", s)
     assert (s.status, s.payment_status) == ("complete", "paid")
     pi = s.payment_intent
-    assert pi.id.startswith("pi_") and pi.status == "succeeded"
-    assert pi.amount == s.amount_total and pi.amount_received == s.amount_total
+    assert pi.id.startswith("pi_")
+    assert pi.status == "succeeded"
+    assert pi.amount == s.amount_total
+    assert pi.amount_received == s.amount_total
     assert pi.metadata.to_dict() == {"checkout_id": "42"}
     got = client.v1.payment_intents.retrieve(pi.id, params={"expand": ["latest_charge"]})
     schemas.check("payment_intent", got)
     schemas.check("charge", raw(got)["latest_charge"])
-    assert got.latest_charge.status == "succeeded" and got.latest_charge.paid
+    assert got.latest_charge.status == "succeeded"
+    assert got.latest_charge.paid
     updated = client.v1.payment_intents.update(pi.id, params={"metadata": {"order_id": "7"}})
     schemas.check("payment_intent", updated)
     assert updated.metadata.to_dict() == {"checkout_id": "42", "order_id": "7"}
@@ -167,7 +176,7 @@ def test_payment_intent_retrieve_and_update(
 
 
 def test_refunds_full_partial_and_errors(
-    client: stripe.StripeClient, sandbox: SandboxControl, schemas: SchemaChecker
+    client: Any, sandbox: SandboxControl, schemas: SchemaChecker
 ) -> None:
     s = create_session(client)
     sandbox.pay(s.id)
@@ -179,16 +188,20 @@ def test_refunds_full_partial_and_errors(
             "amount": 1000,
             "reason": "requested_by_customer",
             "metadata": {"order_id": "7"},
-        }  # fmt: skip
+        }
     )
     schemas.check("refund", part)
-    assert part.id.startswith("re_") and part.status == "succeeded" and part.amount == 1000
-    assert part.payment_intent == pi_id and part.metadata.to_dict() == {"order_id": "7"}
+    assert part.id.startswith("re_")
+    assert part.status == "succeeded"
+    assert part.amount == 1000
+    assert part.payment_intent == pi_id
+    assert part.metadata.to_dict() == {"order_id": "7"}
     got = client.v1.refunds.retrieve(part.id)
     schemas.check("refund", got)
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.refunds.create(params={"payment_intent": pi_id, "amount": 10**6})
-    assert exc.value.code == "amount_too_large" and exc.value.param == "amount"
+    assert exc.value.code == "amount_too_large"
+    assert exc.value.param == "amount"
     rest = client.v1.refunds.create(params={"payment_intent": pi_id})
     assert rest.amount == s.amount_total - 1000
     with pytest.raises(stripe.InvalidRequestError) as exc:
@@ -196,7 +209,8 @@ def test_refunds_full_partial_and_errors(
     assert exc.value.code == "charge_already_refunded"
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.refunds.create(params={"payment_intent": "pi_missing"})
-    assert exc.value.code == "resource_missing" and exc.value.param == "payment_intent"
+    assert exc.value.code == "resource_missing"
+    assert exc.value.param == "payment_intent"
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.refunds.retrieve("re_missing")
     assert exc.value.http_status == 404
@@ -210,9 +224,7 @@ def test_refunds_full_partial_and_errors(
     assert len(client.v1.events.list(params={"type": "refund.created"}).data) == 2
 
 
-def test_refund_unpaid_intent_is_rejected(
-    client: stripe.StripeClient, sandbox: SandboxControl
-) -> None:
+def test_refund_unpaid_intent_is_rejected(client: Any, sandbox: SandboxControl) -> None:
     s = create_session(client)
     assert sandbox.pay(s.id, "4000000000000002")["outcome"] == "declined"
     pi_id = client.v1.checkout.sessions.retrieve(s.id).payment_intent
@@ -221,9 +233,7 @@ def test_refund_unpaid_intent_is_rejected(
     assert "does not have a successful charge" in str(exc.value.user_message)
 
 
-def test_events_get_and_list(
-    client: stripe.StripeClient, sandbox: SandboxControl, schemas: SchemaChecker
-) -> None:
+def test_events_get_and_list(client: Any, sandbox: SandboxControl, schemas: SchemaChecker) -> None:
     for _ in range(2):
         sandbox.pay(create_session(client).id)
     all_events = client.v1.events.list(params={"limit": 100})
@@ -232,11 +242,13 @@ def test_events_get_and_list(
         "checkout.session.completed", "payment_intent.succeeded",
     ] * 2  # fmt: skip
     completed = client.v1.events.list(params={"type": "checkout.session.completed", "limit": 1})
-    assert len(completed.data) == 1 and completed.has_more
+    assert len(completed.data) == 1
+    assert completed.has_more
     older = client.v1.events.list(
         params={"type": "checkout.session.completed", "starting_after": completed.data[0].id}
     )
-    assert len(older.data) == 1 and not older.has_more
+    assert len(older.data) == 1
+    assert not older.has_more
     wildcard = client.v1.events.list(params={"type": "payment_intent.*"})
     assert len(wildcard.data) == 2
     created = all_events.data[0].created
@@ -244,15 +256,18 @@ def test_events_get_and_list(
     assert client.v1.events.list(params={"created": {"gte": created + 3600}}).data == []
     evt = client.v1.events.retrieve(completed.data[0].id)
     schemas.check("event", evt)
-    assert evt.object == "event" and evt.api_version == stripe.api_version
-    assert evt.livemode is False and evt.data.object.object == "checkout.session"
+    assert evt.object == "event"
+    assert evt.api_version == stripe.api_version
+    assert evt.livemode is False
+    assert evt.data.object.object == "checkout.session"
     assert evt.request.id is None  # caused by the customer on the hosted page
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.events.retrieve("evt_missing")
-    assert exc.value.http_status == 404 and exc.value.code == "resource_missing"
+    assert exc.value.http_status == 404
+    assert exc.value.code == "resource_missing"
 
 
-def test_event_request_carries_idempotency_key(client: stripe.StripeClient) -> None:
+def test_event_request_carries_idempotency_key(client: Any) -> None:
     s = create_session(client)
     client.v1.checkout.sessions.expire(s.id, options={"idempotency_key": "expire-key-1"})
     evt = client.v1.events.list(params={"type": "checkout.session.expired"}).data[0]
@@ -261,7 +276,7 @@ def test_event_request_carries_idempotency_key(client: stripe.StripeClient) -> N
 
 
 # -- idempotency -------------------------------------------------------------------------------
-def test_idempotent_replay(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+def test_idempotent_replay(client: Any, schemas: SchemaChecker) -> None:
     key = f"checkout-{uuid.uuid4()}"
     first = client.v1.checkout.sessions.create(
         params=session_params(), options={"idempotency_key": key}
@@ -277,7 +292,7 @@ def test_idempotent_replay(client: stripe.StripeClient, schemas: SchemaChecker) 
     assert len(client.v1.checkout.sessions.list().data) == 1
 
 
-def test_idempotency_conflict(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+def test_idempotency_conflict(client: Any, schemas: SchemaChecker) -> None:
     key = f"checkout-{uuid.uuid4()}"
     client.v1.checkout.sessions.create(params=session_params(), options={"idempotency_key": key})
     with pytest.raises(stripe.IdempotencyError) as exc:
@@ -285,11 +300,12 @@ def test_idempotency_conflict(client: stripe.StripeClient, schemas: SchemaChecke
             params=session_params(client_reference_id="other"), options={"idempotency_key": key}
         )
     assert exc.value.http_status == 400
-    schemas.check("error", exc.value.json_body)
-    assert exc.value.json_body["error"]["type"] == "idempotency_error"
+    body: Any = exc.value.json_body
+    schemas.check("error", body)
+    assert body["error"]["type"] == "idempotency_error"
 
 
-def test_failed_validation_is_not_stored_under_the_key(client: stripe.StripeClient) -> None:
+def test_failed_validation_is_not_stored_under_the_key(client: Any) -> None:
     key = f"checkout-{uuid.uuid4()}"
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.checkout.sessions.create(
@@ -301,7 +317,7 @@ def test_failed_validation_is_not_stored_under_the_key(client: stripe.StripeClie
     assert s.status == "open"
 
 
-def test_idempotent_refund_replay(client: stripe.StripeClient, sandbox: SandboxControl) -> None:
+def test_idempotent_refund_replay(client: Any, sandbox: SandboxControl) -> None:
     s = create_session(client)
     sandbox.pay(s.id)
     pi = client.v1.checkout.sessions.retrieve(s.id).payment_intent
@@ -321,21 +337,24 @@ def test_wrong_and_missing_api_key(sandbox: SandboxControl, schemas: SchemaCheck
     schemas.check("error", exc.value.json_body)
     assert "sk_test_wrong_key_000000" not in str(exc.value.json_body)  # masked
     r = requests.get(f"{sandbox.base_url}/v1/events", timeout=5)
-    assert r.status_code == 401 and r.json()["error"]["type"] == "invalid_request_error"
+    assert r.status_code == 401
+    assert r.json()["error"]["type"] == "invalid_request_error"
     ok = requests.get(f"{sandbox.base_url}/v1/events", auth=(SECRET_KEY, ""), timeout=5)
     assert ok.status_code == 200
 
 
-def test_not_found(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+def test_not_found(client: Any, schemas: SchemaChecker) -> None:
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.checkout.sessions.retrieve("cs_test_missing")
     assert exc.value.http_status == 404
-    assert exc.value.code == "resource_missing" and exc.value.param == "session"
+    assert exc.value.code == "resource_missing"
+    assert exc.value.param == "session"
     assert exc.value.user_message == "No such checkout.session: 'cs_test_missing'"
     schemas.check("error", exc.value.json_body)
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.payment_intents.retrieve("pi_missing")
-    assert exc.value.http_status == 404 and exc.value.param == "intent"
+    assert exc.value.http_status == 404
+    assert exc.value.param == "intent"
 
 
 @pytest.mark.parametrize(
@@ -353,7 +372,7 @@ def test_not_found(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
     ],
 )
 def test_session_validation_errors(
-    client: stripe.StripeClient,
+    client: Any,
     schemas: SchemaChecker,
     overrides: dict[str, object],
     param: str,
@@ -362,7 +381,7 @@ def test_session_validation_errors(
     params = session_params(**overrides)
     params = {k: v for k, v in params.items() if v is not None}
     with pytest.raises(stripe.InvalidRequestError) as exc:
-        client.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
+        client.v1.checkout.sessions.create(params=params)
     assert exc.value.http_status == 400
     assert exc.value.param == param
     assert exc.value.code == code
@@ -384,7 +403,7 @@ def test_session_validation_errors(
     ],
 )
 def test_line_item_errors_name_the_param(
-    client: stripe.StripeClient, path: tuple[str, ...], value: object, param: str
+    client: Any, path: tuple[str, ...], value: object, param: str
 ) -> None:
     params = session_params()
     target = params["line_items"][0]
@@ -396,7 +415,7 @@ def test_line_item_errors_name_the_param(
     assert exc.value.param == param
 
 
-def test_mixed_currencies_rejected(client: stripe.StripeClient) -> None:
+def test_mixed_currencies_rejected(client: Any) -> None:
     params = session_params()
     params["line_items"][1]["price_data"]["currency"] = "usd"
     with pytest.raises(stripe.InvalidRequestError) as exc:
@@ -404,15 +423,18 @@ def test_mixed_currencies_rejected(client: stripe.StripeClient) -> None:
     assert exc.value.param == "line_items[1][price_data][currency]"
 
 
-def test_coupon_variants(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+def test_coupon_variants(client: Any, schemas: SchemaChecker) -> None:
     fixed = client.v1.coupons.create(
         params={"id": "TENOFF", "amount_off": 1000, "currency": "eur", "duration": "once"}
     )
     schemas.check("coupon", fixed)
-    assert fixed.id == "TENOFF" and fixed.amount_off == 1000 and fixed.percent_off is None
+    assert fixed.id == "TENOFF"
+    assert fixed.amount_off == 1000
+    assert fixed.percent_off is None
     schemas.check("coupon", client.v1.coupons.retrieve("TENOFF"))
     s = create_session(client, discounts=[{"coupon": "TENOFF"}])
-    assert s.total_details.amount_discount == 1000 and s.amount_total == 3498
+    assert s.total_details.amount_discount == 1000
+    assert s.amount_total == 3498
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.coupons.create(params={"amount_off": 100, "duration": "once"})
     assert exc.value.param == "currency"
@@ -424,10 +446,12 @@ def test_coupon_variants(client: stripe.StripeClient, schemas: SchemaChecker) ->
     assert exc.value.param == "discounts[0][coupon]"
 
 
-def test_tax_rate_validation(client: stripe.StripeClient, schemas: SchemaChecker) -> None:
+def test_tax_rate_validation(client: Any, schemas: SchemaChecker) -> None:
     rate = client.v1.tax_rates.retrieve(_rate(client, 7.5).id)
     schemas.check("tax_rate", rate)
-    assert rate.percentage == 7.5 and rate.inclusive is False and rate.jurisdiction == "DE"
+    assert rate.percentage == 7.5
+    assert rate.inclusive is False
+    assert rate.jurisdiction == "DE"
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.tax_rates.create(params={"display_name": "VAT", "inclusive": False})
     assert exc.value.param == "percentage"

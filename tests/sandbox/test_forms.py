@@ -54,7 +54,7 @@ def test_params_errors_name_the_param() -> None:
     p = Params(parse_form("line_items[0][quantity]=abc"))
     item = p.items("line_items")[0]
     with pytest.raises(ApiError) as exc:
-        item.int("quantity")
+        item.integer("quantity")
     assert exc.value.param == "line_items[0][quantity]"
     assert exc.value.code == "parameter_invalid_integer"
     with pytest.raises(ApiError) as exc:

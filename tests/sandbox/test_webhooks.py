@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
+from typing import Any
 
 import pytest
 import stripe
@@ -16,14 +18,14 @@ from .conftest import WEBHOOK_SECRET, SchemaChecker
 from .helpers import create_session
 
 
-def _paid_session(client: stripe.StripeClient, sandbox: SandboxControl) -> str:
+def _paid_session(client: Any, sandbox: SandboxControl) -> str:
     s = create_session(client)
     assert sandbox.pay(s.id)["outcome"] == "succeeded"
-    return s.id
+    return str(s.id)
 
 
 def test_signature_verifies_with_the_sdk(
-    client: stripe.StripeClient,
+    client: Any,
     sandbox: SandboxControl,
     webhook_receiver: WebhookReceiver,
     schemas: SchemaChecker,
@@ -37,8 +39,10 @@ def test_signature_verifies_with_the_sdk(
     raw = json.loads(delivery.body)
     schemas.check("event", raw)
     schemas.check("checkout.session", raw["data"]["object"])
-    assert raw["id"].startswith("evt_") and raw["object"] == "event"
-    assert raw["livemode"] is False and raw["pending_webhooks"] == 1
+    assert raw["id"].startswith("evt_")
+    assert raw["object"] == "event"
+    assert raw["livemode"] is False
+    assert raw["pending_webhooks"] == 1
     assert raw["api_version"] == stripe.api_version
     assert set(raw["request"]) == {"id", "idempotency_key"}
     assert delivery.headers["content-type"].startswith("application/json")
@@ -49,11 +53,12 @@ def test_signature_verifies_with_the_sdk(
     # the event is stored: GET /v1/events/{id} returns the same object, delivered
     sandbox.wait_idle()
     stored = client.v1.events.retrieve(raw["id"])
-    assert stored.pending_webhooks == 0 and stored.data.object.id == cs_id
+    assert stored.pending_webhooks == 0
+    assert stored.data.object.id == cs_id
 
 
 def test_old_timestamp_is_rejected(
-    client: stripe.StripeClient, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     sandbox.configure(sign_time_offset=-301)
     _paid_session(client, sandbox)
@@ -75,7 +80,7 @@ def test_sign_matches_sdk_generator() -> None:
 
 
 def test_card_payment_event_sequence(
-    client: stripe.StripeClient, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     _paid_session(client, sandbox)
     assert sandbox.wait_idle()
@@ -87,7 +92,7 @@ def test_card_payment_event_sequence(
 
 
 def test_retries_until_delivered(
-    client: stripe.StripeClient, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     sandbox.pause_webhooks()
     s = create_session(client)
@@ -104,12 +109,12 @@ def test_retries_until_delivered(
     assert record["delivery"]["attempts"] == 3
     assert len(webhook_receiver.events("checkout.session.expired")) == 1
     # the gaps grow (schedule 0.05, 0.1, ... in tests)
-    gaps = [b["at"] - a["at"] for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(attempts)]
     assert gaps[1] > gaps[0] * 1.2
 
 
 def test_real_endpoint_failures_and_timeouts_are_retried(
-    client: stripe.StripeClient, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     sandbox.fail_next(1, mode="timeout")  # the first answer is lost: the receiver sees it twice
     webhook_receiver.fail_first = 2  # and the endpoint itself answers 500 to the first two
@@ -119,14 +124,15 @@ def test_real_endpoint_failures_and_timeouts_are_retried(
     assert sandbox.wait_idle()
     attempts = sandbox.events("checkout.session.expired")[0]["attempts"]
     assert len(attempts) == 3
-    assert attempts[0]["error"].startswith("simulated timeout") and attempts[1]["status"] == 500
+    assert attempts[0]["error"].startswith("simulated timeout")
+    assert attempts[1]["status"] == 500
     assert attempts[2]["ok"] is True
     ids = {e["id"] for e in webhook_receiver.events("checkout.session.expired")}
     assert len(ids) == 1  # at least once: the same event id, three times
 
 
 def test_gives_up_after_the_schedule(
-    client: stripe.StripeClient, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     sandbox.configure(retry_schedule=[0.01, 0.01])
     webhook_receiver.status = 503
@@ -140,7 +146,7 @@ def test_gives_up_after_the_schedule(
 
 
 def test_pause_lets_the_browser_return_first(
-    client: stripe.StripeClient, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     sandbox.pause_webhooks()
     _paid_session(client, sandbox)
@@ -152,7 +158,7 @@ def test_pause_lets_the_browser_return_first(
 
 
 def test_reverse_order_delivery(
-    client: stripe.StripeClient, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     sandbox.pause_webhooks()
     _paid_session(client, sandbox)
@@ -167,7 +173,7 @@ def test_reverse_order_delivery(
 
 
 def test_concurrent_redelivery(
-    client: stripe.StripeClient, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     webhook_receiver.delay = 0.2
     _paid_session(client, sandbox)
@@ -178,14 +184,16 @@ def test_concurrent_redelivery(
     started = time.monotonic()
     results = sandbox.redeliver(evt["id"], times=5, concurrent=True)
     elapsed = time.monotonic() - started
-    assert len(results) == 5 and all(r["ok"] for r in results)
+    assert len(results) == 5
+    assert all(r["ok"] for r in results)
     assert elapsed < 0.2 * 5 * 0.8  # they overlapped
     got = webhook_receiver.events("checkout.session.completed")
-    assert len(got) == 5 and {e["id"] for e in got} == {evt["id"]}
+    assert len(got) == 5
+    assert {e["id"] for e in got} == {evt["id"]}
 
 
 def test_session_expires_by_itself(
-    client: stripe.StripeClient, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     s = create_session(client, expires_at=int(time.time()) + 1800)
     sandbox.set_clock(advance=1801)
@@ -198,7 +206,7 @@ def test_session_expires_by_itself(
 
 
 def test_background_expiry_without_control_call(
-    client: stripe.StripeClient, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     s = create_session(client, expires_at=int(time.time()) + 1800)
     sandbox._call("POST", "/clock", {"offset": 1800})  # the sweeper must notice on its own
@@ -207,14 +215,15 @@ def test_background_expiry_without_control_call(
 
 
 def test_declined_card_emits_payment_failed(
-    client: stripe.StripeClient,
+    client: Any,
     sandbox: SandboxControl,
     webhook_receiver: WebhookReceiver,
     schemas: SchemaChecker,
 ) -> None:
     s = create_session(client)
     out = sandbox.pay(s.id, "4000000000009995")
-    assert out["outcome"] == "declined" and out["decline_code"] == "insufficient_funds"
+    assert out["outcome"] == "declined"
+    assert out["decline_code"] == "insufficient_funds"
     delivery = webhook_receiver.wait_for("payment_intent.payment_failed")[0]
     pi = delivery.event["data"]["object"]
     schemas.check("payment_intent", pi)
@@ -225,16 +234,18 @@ def test_declined_card_emits_payment_failed(
     # the customer retries on the same page with a good card: same PaymentIntent
     assert sandbox.pay(s.id)["outcome"] == "succeeded"
     done = client.v1.checkout.sessions.retrieve(s.id)
-    assert done.payment_intent == pi["id"] and done.payment_status == "paid"
+    assert done.payment_intent == pi["id"]
+    assert done.payment_status == "paid"
 
 
-def test_three_d_secure_via_control(client: stripe.StripeClient, sandbox: SandboxControl) -> None:
+def test_three_d_secure_via_control(client: Any, sandbox: SandboxControl) -> None:
     s = create_session(client)
     assert sandbox.pay(s.id, "4000002500003155")["outcome"] == "requires_action"
     pi = client.v1.payment_intents.retrieve(
         str(client.v1.checkout.sessions.retrieve(s.id).payment_intent)
     )
-    assert pi.status == "requires_action" and pi.next_action.type == "redirect_to_url"
+    assert pi.status == "requires_action"
+    assert pi.next_action.type == "redirect_to_url"
     failed = sandbox.authenticate(s.id, complete=False)
     assert failed["outcome"] == "declined"
     assert client.v1.payment_intents.retrieve(pi.id).last_payment_error.code == (
@@ -248,7 +259,7 @@ def test_three_d_secure_via_control(client: stripe.StripeClient, sandbox: Sandbo
 
 @pytest.mark.parametrize("outcome", ["succeeded", "failed"])
 def test_async_bank_debit(
-    client: stripe.StripeClient,
+    client: Any,
     sandbox: SandboxControl,
     webhook_receiver: WebhookReceiver,
     schemas: SchemaChecker,
@@ -280,7 +291,7 @@ def test_async_bank_debit(
 
 
 def test_webhook_url_can_change_at_runtime(
-    client: stripe.StripeClient, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     with WebhookReceiver() as other:
         sandbox.configure(webhook_url=other.url)
@@ -292,9 +303,7 @@ def test_webhook_url_can_change_at_runtime(
     assert sandbox.config()["webhook_url"] == webhook_receiver.url
 
 
-def test_no_double_payment_under_races(
-    client: stripe.StripeClient, sandbox: SandboxControl
-) -> None:
+def test_no_double_payment_under_races(client: Any, sandbox: SandboxControl) -> None:
     import concurrent.futures
 
     s = create_session(client)
