@@ -55,7 +55,7 @@ def run_sandbox(
     if db:
         cmd += ["--db", db]
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_SANDBOX_")}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 15
