@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from stripe_sandbox.testing import run_sandbox  # noqa: E402
 
 SECRET = "sk_test_bench_0000000000"  # noqa: S105 - a sandbox-only test key
+WEBHOOK_SECRET = "whsec_bench"  # noqa: S105
 PARAMS: dict[str, Any] = {
     "mode": "payment",
     "success_url": "http://127.0.0.1:8000/checkout/success/?session_id={CHECKOUT_SESSION_ID}",
@@ -68,7 +69,7 @@ def _row(name: str, samples: list[float]) -> str:
 
 
 def bench(n: int, db: str | None) -> tuple[list[float], list[float]]:
-    with run_sandbox(secret_key=SECRET, webhook_secret="whsec_bench", db=db)  # noqa: S106 as url:
+    with run_sandbox(secret_key=SECRET, webhook_secret=WEBHOOK_SECRET, db=db) as url:
         client = stripe.StripeClient(SECRET, base_addresses={"api": url}, max_network_retries=0)
         # the shop's params go through the SDK's encoder, exactly as in production
         tax = client.v1.tax_rates.create(
