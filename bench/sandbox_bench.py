@@ -21,7 +21,7 @@ import stripe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stripe_sandbox.testing import run_sandbox  # noqa: E402
+from stripe_sandbox.testing import run_sandbox
 
 SECRET = "sk_test_bench_0000000000"  # noqa: S105 - a sandbox-only test key
 WEBHOOK_SECRET = "whsec_bench"  # noqa: S105
