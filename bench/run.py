@@ -72,7 +72,7 @@ def main() -> int:
         teardown_databases(old_config, verbosity=0)
     sandbox_bench = ROOT / "bench" / "sandbox_bench.py"
     if sandbox_bench.exists():
-        return subprocess.call([sys.executable, str(sandbox_bench)])
+        return subprocess.call([sys.executable, str(sandbox_bench), "--n", "500"])
     return 0
 
 

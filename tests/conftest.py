@@ -6,16 +6,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
+from tests.support import chromium_launch_args
 
 # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse
 # database access from it.
@@ -31,12 +22,7 @@ def _clear_cache() -> None:
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """pytest-playwright launches Debian's Chromium; browsers cannot be downloaded here."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": CHROMIUM_ARGS,
-        "headless": True,
-    }
+    return {**browser_type_launch_args, **chromium_launch_args()}
 
 
 @pytest.fixture(scope="session")

@@ -13,28 +13,14 @@ from typing import Any
 
 import pytest
 import stripe
-from jsonschema import Draft4Validator  # type: ignore[import-untyped,unused-ignore]
+from jsonschema import Draft4Validator
 
 from stripe_sandbox.control_client import SandboxControl
 from stripe_sandbox.testing import WebhookReceiver, run_sandbox
+from tests.support import chromium_launch_args, shared_file
 
 SECRET_KEY = "sk_test_sandbox_suite_0123456789"
 WEBHOOK_SECRET = "whsec_sandbox_suite_secret"
-SCHEMAS = Path(
-    os.environ.get(
-        "STRIPE_SCHEMAS", Path(__file__).resolve().parents[3] / "shared/stripe/schemas.json"
-    )
-)
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -124,12 +110,13 @@ def raw(obj: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def schemas() -> SchemaChecker:
-    if not SCHEMAS.exists():
-        pytest.skip(f"Stripe schemas not found at {SCHEMAS} (set STRIPE_SCHEMAS)")
-    return SchemaChecker(SCHEMAS)
+    # A missing schema file fails the suite: validating every response is the point.
+    return SchemaChecker(
+        Path(os.environ.get("STRIPE_SCHEMAS") or shared_file("stripe/schemas.json"))
+    )
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:
     """pytest-playwright launches Debian's Chromium; browsers cannot be downloaded here."""
-    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+    return chromium_launch_args()

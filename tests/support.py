@@ -1,0 +1,60 @@
+"""Plain helpers shared by the test suites (no fixtures: conftest files import these)."""
+
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Debian's Chromium; Playwright cannot download its own browsers here.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def chromium_launch_args() -> dict[str, object]:
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+def _origin_checkout() -> Path | None:
+    """The checkout this one was cloned from, when cloned from a local path."""
+    try:
+        url = subprocess.run(
+            ["git", "config", "--get", "remote.origin.url"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        return None
+    path = Path(url) if url and "://" not in url and ":" not in url.split("/")[0] else None
+    return path if path is not None and path.is_dir() else None
+
+
+def shared_file(relative: str) -> Path:
+    """A file of the project's shared/ folder (Stripe schemas, spec).
+
+    shared/ sits beside the checkout (CI clones main next to it). A throwaway clone such as
+    /tmp/fresh finds it beside the checkout it was cloned from. SHOP_SHARED_DIR overrides.
+    """
+    candidates = []
+    if os.environ.get("SHOP_SHARED_DIR"):
+        candidates.append(Path(os.environ["SHOP_SHARED_DIR"]))
+    candidates.append(ROOT.parent / "shared")
+    origin = _origin_checkout()
+    if origin is not None:
+        candidates.append(origin.resolve().parent / "shared")
+    for directory in candidates:
+        if (directory / relative).is_file():
+            return directory / relative
+    tried = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(f"shared/{relative} not found (looked in {tried}); set SHOP_SHARED_DIR")
