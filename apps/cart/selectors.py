@@ -12,7 +12,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Prefetch, Sum
 from django.utils import timezone
 
-from apps.cart.models import Cart, CartLine
+from apps.cart.models import MAX_LINE_QUANTITY, Cart, CartLine
 from apps.cart.pricing import CartTotals, compute_totals
 from apps.catalog.models import ProductImage
 from apps.catalog.selectors import CategoryTree, category_tree
@@ -94,9 +94,9 @@ class LineView:
 
     @property
     def max_quantity(self) -> int:
-        if self.stock.available is None or self.stock.state == "backorder":
-            return 99
-        return max(min(99, self.stock.available), self.line.quantity)
+        """The quantity field's max: the same stock rule as the services (backorder and
+        untracked variants up to 99), never below what the line already holds."""
+        return max(self.stock.limit(MAX_LINE_QUANTITY), self.line.quantity)
 
 
 @dataclass(frozen=True, slots=True)

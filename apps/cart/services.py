@@ -387,11 +387,7 @@ def _merge_lines(guest: Cart, target: Cart) -> MergeResult:
             continue
         mine = existing.get((line.variant_id, line.customizations_key))
         wanted = line.quantity + (mine.quantity if mine else 0)
-        stock = statuses[line.variant_id]
-        cap = MAX_LINE_QUANTITY
-        if stock.available is not None and stock.state != "backorder":
-            cap = min(cap, stock.available)
-        quantity = min(wanted, cap)
+        quantity = min(wanted, statuses[line.variant_id].limit(MAX_LINE_QUANTITY))
         if quantity < 1:
             result.dropped.append(f"{name} is out of stock and was not added.")
             continue

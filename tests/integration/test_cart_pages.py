@@ -136,6 +136,21 @@ def test_checkout_is_blocked_while_stock_is_short(client: Client) -> None:
     assert "Only 2" in response.content.decode()
 
 
+def test_backorder_line_beyond_on_hand_is_not_flagged_and_field_allows_99(
+    client: Client,
+) -> None:
+    """Regression: the cart page capped backorder variants at on_hand and blocked checkout."""
+    product = make_product(stock=2, allow_backorder=True)
+    page = add(client, variant_of(product).pk, 6)
+    assert "Added 6 x" in page.content.decode()
+    html = client.get(reverse("cart:detail")).content.decode()
+    assert 'data-testid="cart-issues"' not in html
+    assert 'data-testid="checkout" disabled' not in html
+    assert re.search(r'name="quantity" value="6" min="0" max="99"', html)
+    detail = client.get(product.get_absolute_url()).content.decode()
+    assert re.search(r'max="99"[^>]*data-testid="add-qty"', detail)
+
+
 def test_price_change_is_shown(client: Client) -> None:
     product = make_product(price="10.00", stock=5)
     add(client, variant_of(product).pk, 1)

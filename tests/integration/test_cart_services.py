@@ -75,6 +75,31 @@ def test_stock_caps_quantity_unless_backorder() -> None:
     assert services.add_line(cart, backorder.pk, 20).quantity == 20
 
 
+def test_backorder_and_untracked_variants_are_not_capped_at_on_hand() -> None:
+    """Regression: a backorderable variant with units still on hand was capped at them
+    by add, set quantity, merge and the cart recheck; untracked ones are never capped."""
+    cart = guest_cart()
+    backorder = variant_of(make_product(stock=3, allow_backorder=True))
+    untracked = variant_of(make_product(stock=0, track_quantity=False))
+    line = services.add_line(cart, backorder.pk, 10)
+    assert line.quantity == 10
+    assert services.set_quantity(cart, line.pk, 40) is not None
+    assert services.add_line(cart, untracked.pk, 50).quantity == 50
+    with pytest.raises(errors.InvalidQuantity, match="at most 99"):
+        services.add_line(cart, backorder.pk, 60)  # 40 + 60 > 99: the line cap still holds
+    view = selectors.cart_view(cart)
+    assert not view.issues
+    assert not view.checkout_blocked
+    assert [row.max_quantity for row in view.lines] == [99, 99]
+    user = make_user()
+    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    services.add_line(mine, backorder.pk, 70)
+    result = services.merge_guest_cart(cart.pk, user)
+    quantities = dict(CartLine.objects.filter(cart=mine).values_list("variant_id", "quantity"))
+    assert quantities == {backorder.pk: 99, untracked.pk: 50}  # 70 + 40 capped at 99, not 3
+    assert any("could only keep 99" in m for m in result.messages)
+
+
 def test_inactive_or_unknown_products_cannot_be_added() -> None:
     cart = guest_cart()
     with pytest.raises(errors.ProductUnavailable):

@@ -54,3 +54,34 @@ def test_allows_checks_quantity_against_available() -> None:
     assert result.allows(3)
     assert not result.allows(4)
     assert not status(0).purchasable
+
+
+def test_backorder_allows_more_than_on_hand_even_while_units_remain() -> None:
+    """Regression: a backorderable variant with stock left was capped at on_hand."""
+    for result in (
+        status(3, backorder=True),
+        status(20, backorder=True),
+        status(8, 5, backorder=True),
+    ):
+        assert result.allows(50)
+        assert result.allows(99)
+        assert result.cap is None
+        assert result.limit(99) == 99
+    assert status(3, backorder=True).state is StockState.LOW_STOCK  # still told what is on hand
+
+
+def test_untracked_has_no_cap_and_limit_is_the_ceiling() -> None:
+    result = status(0, track=False)
+    assert result.cap is None
+    assert result.limit(99) == 99
+    assert result.allows(1000)
+
+
+def test_cap_and_limit_follow_available_when_tracked_without_backorder() -> None:
+    assert status(3).cap == 3
+    assert status(3).limit(99) == 3
+    assert status(200).limit(99) == 99
+    sold_out = status(0)
+    assert sold_out.cap == 0
+    assert sold_out.limit(99) == 0
+    assert not sold_out.allows(1)
