@@ -20,7 +20,13 @@ from apps.inventory.availability import StockStatus
 from apps.inventory.selectors import status_of
 from apps.promotions.discounts import DiscountLine
 from apps.promotions.models import Coupon
-from apps.promotions.rules import CombinabilityPolicy, Problem, validate_coupon
+from apps.promotions.rules import (
+    CombinabilityPolicy,
+    CouponFacts,
+    Problem,
+    check_combination,
+    validate_coupon,
+)
 from apps.promotions.selectors import discount_input, facts_for, with_rules
 
 CART_SESSION_KEY = "cart_id"
@@ -199,6 +205,31 @@ def line_issue(line: CartLine, stock: StockStatus) -> str:
     return ""
 
 
+def coupon_problems_for(
+    coupons: Sequence[Coupon],
+    lines: Sequence[DiscountLine],
+    currency: str,
+    policy: CombinabilityPolicy,
+) -> dict[int, tuple[Problem, ...]]:
+    """Why each applied coupon does not count now. Besides its own rules, each coupon
+    must combine with the ones before it (in applied order) that do count: codes that
+    reached the cart together another way (a merge, a changed policy) are not stacked."""
+    now = timezone.now()
+    counted: list[CouponFacts] = []
+    result: dict[int, tuple[Problem, ...]] = {}
+    for coupon in coupons:
+        facts = facts_for(coupon)
+        problems = validate_coupon(
+            facts, lines=lines, now=now, currency=currency, check_usage=False
+        )
+        if not problems:
+            problems = check_combination(facts, counted, policy)
+        if not problems:
+            counted.append(facts)
+        result[coupon.pk] = tuple(problems)
+    return result
+
+
 def cart_view(cart: Cart, *, policy: CombinabilityPolicy | None = None) -> CartView:
     """The cart with current prices, stock rechecked, coupons revalidated and totals."""
     policy = policy or CombinabilityPolicy.from_settings()
@@ -206,15 +237,7 @@ def cart_view(cart: Cart, *, policy: CombinabilityPolicy | None = None) -> CartV
     tree = category_tree()
     engine_lines = discount_lines(lines, tree)
     coupons = applied_coupons(cart)
-    now = timezone.now()
-    coupon_problems = {
-        c.pk: tuple(
-            validate_coupon(
-                facts_for(c), lines=engine_lines, now=now, currency=cart.currency, check_usage=False
-            )
-        )
-        for c in coupons
-    }
+    coupon_problems = coupon_problems_for(coupons, engine_lines, cart.currency, policy)
     valid = [c for c in coupons if not coupon_problems[c.pk]]
     totals = compute_totals(
         engine_lines,

@@ -42,8 +42,8 @@ from apps.cart.selectors import (
 from apps.catalog.models import ProductVariant
 from apps.inventory.availability import StockStatus
 from apps.inventory.selectors import status_of, statuses_for_variants
-from apps.promotions.rules import CombinabilityPolicy
-from apps.promotions.selectors import check_code
+from apps.promotions.rules import CombinabilityPolicy, check_combination
+from apps.promotions.selectors import check_code, facts_for
 
 logger = logging.getLogger(__name__)
 
@@ -413,19 +413,26 @@ def _merge_lines(guest: Cart, target: Cart) -> MergeResult:
 
 
 def _merge_coupons(guest: Cart, target: Cart, result: MergeResult) -> None:
+    """Move the guest's codes over only where they combine with the codes already kept
+    (the same `check_combination` as applying a code), so merging cannot stack codes
+    that could never be applied together. The customer's own codes win."""
     policy = CombinabilityPolicy.from_settings()
-    applied = {c.pk for c in applied_coupons(target)}
+    kept = [facts_for(c) for c in applied_coupons(target)]
+    kept_ids = {f.coupon_id for f in kept}
     for coupon in applied_coupons(guest):
-        if coupon.pk in applied:
+        if coupon.pk in kept_ids:
             continue
-        if len(applied) >= policy.max_coupons_per_order:
+        facts = facts_for(coupon)
+        problems = check_combination(facts, kept, policy)
+        if problems:
+            reasons = " ".join(p.message for p in problems)
             result.dropped_coupons.append(
-                f"The code {coupon.code} was not kept: "
-                "your cart already has the most codes allowed."
+                f"The code {coupon.code} from your guest cart was not kept: {reasons}"
             )
             continue
         CartCoupon.objects.create(cart=target, coupon=coupon)
-        applied.add(coupon.pk)
+        kept.append(facts)
+        kept_ids.add(coupon.pk)
 
 
 def mark_converted(cart_id: int) -> bool:

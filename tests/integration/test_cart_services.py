@@ -8,7 +8,7 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.utils import timezone
 
 from apps.cart import errors, selectors, services
-from apps.cart.models import Cart, CartLine
+from apps.cart.models import Cart, CartCoupon, CartLine
 from apps.catalog.models import Product, ProductVariant
 from apps.promotions import rules
 from tests.factories import make_category, make_coupon, make_product, make_user
@@ -319,6 +319,62 @@ def test_merge_sums_quantities_caps_by_stock_and_moves_coupons() -> None:
     assert any("out of stock" in m for m in result.messages)
     assert not Cart.objects.filter(pk=guest.pk).exists()
     assert [c.code for c in selectors.applied_coupons(mine)] == ["G10"]
+
+
+def test_merge_drops_guest_coupons_that_do_not_combine_with_the_customers(
+    settings: object,
+) -> None:
+    """Regression: merging stacked a non-combinable guest code onto the customer's code,
+    and codes past max_coupons_per_order."""
+    settings.COUPON_COMBINABILITY = {"max_coupons_per_order": 2}  # type: ignore[attr-defined]
+    user = make_user()
+    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    variant = variant_of(make_product(price="50.00", stock=10))
+    services.add_line(mine, variant.pk, 1)
+    make_coupon("MINE10", value="10", combinable=True)
+    services.apply_coupon(mine, "MINE10", user=user)
+    guest = guest_cart()
+    services.add_line(guest, variant.pk, 1)
+    make_coupon("SOLO5", type="fixed_amount", value="5.00", combinable=False)
+    services.apply_coupon(guest, "SOLO5", user=None)
+    result = services.merge_guest_cart(guest.pk, user)
+    assert [c.code for c in selectors.applied_coupons(mine)] == ["MINE10"]
+    assert result.dropped_coupons == [
+        "The code SOLO5 from your guest cart was not kept: "
+        "This code can't be combined with other codes."
+    ]
+    assert result.dropped_coupons[0] in result.messages
+
+    guest = guest_cart()
+    services.add_line(guest, variant.pk, 1)
+    make_coupon("SHIP1", type="free_shipping", combinable=True)
+    make_coupon("SHIP2", type="free_shipping", combinable=True)
+    services.apply_coupon(guest, "SHIP1", user=None)
+    services.apply_coupon(guest, "SHIP2", user=None)
+    result = services.merge_guest_cart(guest.pk, user)
+    assert [c.code for c in selectors.applied_coupons(mine)] == ["MINE10", "SHIP1"]
+    assert len(result.dropped_coupons) == 1
+    assert "SHIP2" in result.dropped_coupons[0]
+    assert "Only 2 codes can be used per order." in result.dropped_coupons[0]
+    view = selectors.cart_view(mine)
+    assert all(c.valid for c in view.coupons)
+
+
+def test_cart_view_does_not_stack_applied_coupons_that_do_not_combine() -> None:
+    """Coupons that reached a cart together without the apply check (older merges, a
+    stricter policy) are re-checked in applied order: the later one is flagged, not counted."""
+    cart = guest_cart()
+    services.add_line(cart, variant_of(make_product(price="50.00", stock=10)).pk, 1)
+    first = make_coupon("FIRST10", value="10", combinable=True)
+    solo = make_coupon("SOLO20", value="20", combinable=False)
+    CartCoupon.objects.create(cart=cart, coupon=first)
+    CartCoupon.objects.create(cart=cart, coupon=solo)
+    view = selectors.cart_view(cart)
+    assert [c.coupon.code for c in view.coupons] == ["FIRST10", "SOLO20"]
+    assert view.coupons[0].valid
+    assert [p.code for p in view.coupons[1].problems] == [rules.NOT_COMBINABLE]
+    assert view.valid_coupons == [first]
+    assert view.totals.discount_total == Decimal("5.00")
 
 
 def test_merge_without_a_customer_cart_adopts_the_guest_cart() -> None:
