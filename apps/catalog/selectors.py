@@ -138,7 +138,15 @@ def _with_listing_data(products: QuerySet[Product]) -> QuerySet[Product]:
 
 
 def active_products() -> QuerySet[Product]:
-    return Product.objects.filter(is_active=True, category__is_active=True)
+    """Products a shopper may see: active, in an active category, with something to buy.
+
+    A product whose variants are all inactive (or that has none) cannot be put in a cart,
+    so it is left out of every listing, brand facet and the product page alike.
+    """
+    sellable_variant = ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
+    return Product.objects.filter(
+        Exists(sellable_variant), is_active=True, category__is_active=True
+    )
 
 
 def featured_products(limit: int = 8) -> list[Product]:

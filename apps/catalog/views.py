@@ -1,7 +1,6 @@
 """Storefront pages. Thin: parse the query, call selectors, render."""
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -23,11 +22,6 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _paginate(request: HttpRequest, products: QuerySet[Product]) -> Page[Product]:
-    paginator = Paginator(products, selectors.page_size())
-    return paginator.get_page(request.GET.get("page"))
-
-
 def _listing(
     request: HttpRequest,
     *,
@@ -36,20 +30,22 @@ def _listing(
     category_ids: list[int] | None,
     extra: dict[str, object],
 ) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:100]
-    brands = selectors.brands_for(category_ids, query)
-    form = ListingForm(request.GET or None, brands=brands)
+    """Every query-string value comes from the cleaned ListingForm, never request.GET."""
+    form = ListingForm(request.GET)
+    form.set_brands(selectors.brands_for(category_ids, form.search_query()))
     filters = form.filters()
-    page = _paginate(request, selectors.product_listing(filters, category_ids=category_ids))
-    params = request.GET.copy()
-    params.pop("page", None)
+    paginator = Paginator(
+        selectors.product_listing(filters, category_ids=category_ids), selectors.page_size()
+    )
+    page: Page[Product] = paginator.get_page(form.page_number())
     context = {
         "category": category,
         "form": form,
         "filters": filters,
+        "query": filters.query,
         "page_obj": page,
         "products": page.object_list,
-        "base_query": params.urlencode(),
+        "base_query": form.query_string(),
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
         **extra,
     }
@@ -79,7 +75,7 @@ def search(request: HttpRequest) -> HttpResponse:
         template="catalog/search.html",
         category=None,
         category_ids=None,
-        extra={"query": request.GET.get("q", "").strip()[:100]},
+        extra={},
     )
 
 

@@ -251,3 +251,120 @@ def test_404_page_is_the_shop_page(client: Client) -> None:
     response = client.get("/p/does-not-exist/")
     assert response.status_code == 404
     assert b"find that page" in response.content
+
+
+# --- Hostile query strings (review finding: /search/?q=a%00b was a 500) -------------------
+
+FUZZ_PARAMS: list[dict[str, str]] = [
+    {"q": "a\x00b"},
+    {"q": "\x00"},
+    {"q": "tent\x07\x1b[31m\r\n"},
+    {"q": "x" * 10_000},
+    {"q": "Zelt für 2 Personen ☕ 帐篷 \U0001f3d5"},
+    {"q": '"unterminated -or OR & | ! :* ('},
+    {"page": "abc"},
+    {"page": "99999"},
+    {"page": "-1"},
+    {"page": "\x00"},
+    {"price_min": "-1"},
+    {"price_min": "abc"},
+    {"price_min": "NaN"},
+    {"price_max": "1e400"},
+    {"price_min": "50", "price_max": "10"},
+    {"sort": "bogus"},
+    {"sort": "\x00"},
+    {"brand": "nonexistent"},
+    {"brand": "a\x00b"},
+    {"in_stock": "\x00"},
+    {"q": "a\x00b", "brand": "x\x00", "page": "abc", "sort": "bogus", "price_min": "-1"},
+]
+
+
+@pytest.mark.parametrize("params", FUZZ_PARAMS)
+@pytest.mark.parametrize("where", ["home", "category", "search"])
+def test_hostile_query_strings_never_500(
+    client: Client, where: str, params: dict[str, str]
+) -> None:
+    cat = make_category(slug="fuzz")
+    make_product("Tent", category=cat, brand=make_brand("Kestrel"))
+    url = {"home": "/", "category": cat.get_absolute_url(), "search": "/search/"}[where]
+    response = client.get(url, params)
+    assert response.status_code == 200
+    if where != "home":
+        assert response.context["products"] is not None
+
+
+def test_nul_and_control_characters_are_stripped_from_the_search(client: Client) -> None:
+    make_product("Tent", brand=make_brand("Kestrel"))
+    response = client.get(reverse("catalog:search"), {"q": "te\x00nt\x07"})
+    assert response.status_code == 200
+    assert response.context["filters"].query == "te nt"
+    assert "\x00" not in response.content.decode()
+    exact = client.get(reverse("catalog:search"), {"q": "\x00tent\x1f"})
+    assert exact.context["filters"].query == "tent"
+    assert names(exact) == ["Tent"]
+    assert "q" not in exact.context["form"].errors
+
+
+def test_an_overlong_search_is_reported_and_ignored(client: Client) -> None:
+    make_product("Tent")
+    response = client.get(reverse("catalog:search"), {"q": "tent " * 2000})
+    assert response.status_code == 200
+    assert "q" in response.context["form"].errors
+    assert response.context["filters"].query == ""
+    assert names(response) == ["Tent"]
+
+
+def test_bad_filters_are_shown_as_form_errors(client: Client) -> None:
+    cat = make_category()
+    make_product("Tent", category=cat)
+    response = client.get(cat.get_absolute_url(), {"price_min": "-1", "sort": "bogus"})
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"price_min", "sort"}
+    assert b'aria-invalid="true"' in response.content
+    assert names(response) == ["Tent"]
+
+
+def test_pagination_links_carry_only_valid_filters(client: Client) -> None:
+    cat = make_category()
+    for i in range(26):
+        make_product(f"Item {i:02d}", category=cat, image=False)
+    response = client.get(
+        cat.get_absolute_url(), {"sort": "name", "price_min": "abc", "junk": "<x>", "page": "1"}
+    )
+    html = response.content.decode()
+    pagination = html[html.index('<nav class="pagination"') :]
+    pagination = pagination[: pagination.index("</nav>")]
+    assert "?sort=name&amp;page=2" in pagination
+    assert "junk" not in pagination
+    assert "price_min" not in pagination
+
+
+# --- Products without an active variant cannot be bought, so they are never listed --------
+
+
+def test_products_without_an_active_variant_are_not_listed_anywhere(client: Client) -> None:
+    cat = make_category(is_featured=True)
+    brand, ghost_brand = make_brand("Kestrel"), make_brand("Ghost")
+    make_product("Sellable Tent", category=cat, brand=brand, is_featured=True)
+    dead = make_product(
+        "Dead Tent",
+        category=cat,
+        brand=ghost_brand,
+        is_featured=True,
+        variants=[{"is_active": False}, {"is_active": False}],
+    )
+    bare = make_product("Bare Tent", category=cat, brand=ghost_brand, is_featured=True)
+    bare.variants.all().delete()
+
+    category_page = client.get(cat.get_absolute_url())
+    assert names(category_page) == ["Sellable Tent"]
+    assert [c[0] for c in category_page.context["form"].fields["brand"].choices] == [brand.slug]
+    search_page = client.get(reverse("catalog:search"), {"q": "tent"})
+    assert names(search_page) == ["Sellable Tent"]
+    assert [c[0] for c in search_page.context["form"].fields["brand"].choices] == [brand.slug]
+    assert names(client.get(reverse("catalog:search"))) == ["Sellable Tent"]
+    home = client.get("/")
+    assert [p.name for p in home.context["featured_products"]] == ["Sellable Tent"]
+    assert client.get(dead.get_absolute_url()).status_code == 404
+    assert client.get(bare.get_absolute_url()).status_code == 404
