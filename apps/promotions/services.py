@@ -3,13 +3,23 @@
 Usage is counted under a row lock on each coupon, taken in primary-key order, so
 concurrent checkouts can never push usage_count past usage_limit or a customer past
 per_customer_limit. Reserve, confirm and release are idempotent per reference.
+
+Reservation TTL: a reserved use is released by `release_stale_reservations` once it is
+older than `reservation_ttl()` (settings.COUPON_RESERVATION_TTL_MINUTES). The TTL must be
+at least as long as the payment can still complete, i.e. tied to the checkout session's
+expiry: the payment code must create the Stripe Checkout Session with an `expires_at`
+no later than reservation time + TTL (Stripe's own default is 24 hours, longer than our
+60-minute default). If a payment completes after its reservation was released anyway,
+`confirm_usage` re-reserves under the lock when the limits still allow it, and otherwise
+raises `CouponReservationLost` -- it never confirms silently past a limit.
 """
 
 import logging
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
@@ -33,6 +43,28 @@ class CouponUsageError(Exception):
         self.code = code
         self.reason = reason
         self.message = message
+
+
+class CouponReservationLost(CouponUsageError):
+    """A payment completed after its coupon reservation had been released (it outlived
+    the reservation TTL), and the coupon cannot be re-reserved because its limit is now
+    reached. The caller decides: e.g. honour the paid order and flag it for staff, then
+    call confirm_usage(reference, skip_unavailable=True) to confirm the other coupons."""
+
+    def __init__(self, coupon_id: int, code: str, reason: str, *, reference: str) -> None:
+        super().__init__(
+            coupon_id,
+            code,
+            reason,
+            "This code was used up while your payment was in progress.",
+        )
+        self.reference = reference
+
+
+def reservation_ttl() -> timedelta:
+    """How long a reserved use is held before the safety net releases it. Must not be
+    shorter than the checkout session (Stripe Checkout Session) a reservation belongs to."""
+    return timedelta(minutes=int(getattr(settings, "COUPON_RESERVATION_TTL_MINUTES", 60)))
 
 
 def _locked_coupons(coupon_ids: Sequence[int]) -> list[Coupon]:
@@ -136,11 +168,60 @@ def release_usage(reference: str) -> int:
     return released
 
 
-def confirm_usage(reference: str) -> int:
-    """The order was placed: reserved uses become redeemed. Idempotent."""
-    return _transition(
-        reference, from_status=Status.RESERVED, to_status=Status.REDEEMED, count_delta=0
+def _limit_problem(coupon: Coupon, row: CouponRedemption) -> str | None:
+    """Would one more use of `coupon` by `row`'s customer break a limit? (coupon locked)"""
+    if coupon.usage_limit is not None and coupon.usage_count >= coupon.usage_limit:
+        return USAGE_LIMIT_REACHED
+    if coupon.per_customer_limit is not None:
+        usage = customer_usage([coupon.pk], user=row.user, email=row.email)
+        if usage.get(coupon.pk, 0) >= coupon.per_customer_limit:
+            return PER_CUSTOMER_LIMIT_REACHED
+    return None
+
+
+@transaction.atomic
+def confirm_usage(reference: str, *, skip_unavailable: bool = False) -> int:
+    """The order was placed: this reference's uses become redeemed. Idempotent.
+
+    A use that was released meanwhile (stale reservation) is re-reserved under the coupon
+    lock if the limits still allow it. Otherwise CouponReservationLost is raised and
+    nothing changes -- unless skip_unavailable, when the lost uses are logged and the rest
+    confirmed. Returns how many uses were newly confirmed."""
+    pending = CouponRedemption.objects.filter(reference=reference).exclude(status=Status.REDEEMED)
+    coupon_ids = list(pending.values_list("coupon_id", flat=True))
+    if not coupon_ids:
+        return 0
+    coupons = {c.pk: c for c in _locked_coupons(coupon_ids)}
+    # Re-read under the coupon locks: a concurrent release/confirm may have won.
+    rows = list(
+        CouponRedemption.objects.select_for_update()
+        .filter(reference=reference, coupon_id__in=coupon_ids)
+        .exclude(status=Status.REDEEMED)
+        .order_by("coupon_id")
     )
+    confirmed = 0
+    for row in rows:
+        if row.status == Status.RELEASED:
+            coupon = coupons[row.coupon_id]
+            problem = _limit_problem(coupon, row)
+            if problem is not None:
+                logger.warning(
+                    "coupon reservation lost before payment completed",
+                    extra={"reference": reference, "coupon_id": coupon.pk, "reason": problem},
+                )
+                if skip_unavailable:
+                    continue
+                raise CouponReservationLost(coupon.pk, coupon.code, problem, reference=reference)
+            Coupon.objects.filter(pk=coupon.pk).update(usage_count=F("usage_count") + 1)
+            coupon.usage_count += 1
+            logger.warning(
+                "released coupon reservation re-reserved at confirmation",
+                extra={"reference": reference, "coupon_id": coupon.pk},
+            )
+        row.status = Status.REDEEMED
+        row.save(update_fields=["status", "updated_at"])
+        confirmed += 1
+    return confirmed
 
 
 def release_stale_reservations(older_than: datetime) -> int:

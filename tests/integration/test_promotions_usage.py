@@ -163,3 +163,144 @@ def test_admin_coupon_list_filters_and_actions(admin_client: Client) -> None:
         },
     )
     assert Coupon.objects.filter(code__startswith="VIP-").count() == 3
+
+
+def _stale_release(reference: str) -> None:
+    """The reservation outlives the TTL and the safety net releases it."""
+    CouponRedemption.objects.filter(reference=reference).update(
+        updated_at=timezone.now() - services.reservation_ttl() - timedelta(minutes=1)
+    )
+    assert services.release_stale_reservations(timezone.now() - services.reservation_ttl()) >= 1
+
+
+@pytest.mark.django_db
+def test_confirm_after_stale_release_re_reserves_when_the_limit_allows() -> None:
+    coupon = make_coupon("LATEPAY", usage_limit=1)
+    services.reserve_usage([coupon.pk], user=None, email="late@example.com", reference="late")
+    _stale_release("late")
+    coupon.refresh_from_db()
+    assert coupon.usage_count == 0
+    assert services.confirm_usage("late") == 1  # was 0: the paid use was silently lost
+    coupon.refresh_from_db()
+    assert coupon.usage_count == 1
+    assert CouponRedemption.objects.get(reference="late").status == "redeemed"
+    assert services.confirm_usage("late") == 0  # still idempotent
+
+
+@pytest.mark.django_db
+def test_confirm_after_stale_release_raises_when_the_limit_is_gone() -> None:
+    coupon = make_coupon("GONE", usage_limit=1)
+    services.reserve_usage([coupon.pk], user=None, email="a@example.com", reference="slow")
+    _stale_release("slow")
+    services.reserve_usage([coupon.pk], user=None, email="b@example.com", reference="fast")
+    with pytest.raises(services.CouponReservationLost) as caught:
+        services.confirm_usage("slow")
+    assert caught.value.reason == "usage_limit_reached"
+    assert caught.value.reference == "slow"
+    assert caught.value.coupon_id == coupon.pk
+    coupon.refresh_from_db()
+    assert coupon.usage_count == 1  # never past the limit
+    assert CouponRedemption.objects.get(reference="slow").status == "released"
+
+
+@pytest.mark.django_db
+def test_confirm_after_stale_release_respects_per_customer_limit() -> None:
+    coupon = make_coupon("ONCEEACH", per_customer_limit=1)
+    user = make_user()
+    services.reserve_usage([coupon.pk], user=user, reference="tab-a")
+    _stale_release("tab-a")
+    services.reserve_usage([coupon.pk], user=user, reference="tab-b")
+    services.confirm_usage("tab-b")
+    with pytest.raises(services.CouponReservationLost, match="per_customer"):
+        services.confirm_usage("tab-a")
+    assert CouponRedemption.objects.filter(user=user, status="redeemed").count() == 1
+
+
+@pytest.mark.django_db
+def test_confirm_can_skip_a_lost_use_and_confirm_the_rest() -> None:
+    limited = make_coupon("LOSTONE", usage_limit=1, combinable=True)
+    free = make_coupon("SHIPFREE", type="free_shipping", combinable=True)
+    services.reserve_usage([limited.pk, free.pk], user=None, email="x@example.com", reference="p")
+    _stale_release("p")
+    services.reserve_usage([limited.pk], user=None, email="y@example.com", reference="q")
+    with pytest.raises(services.CouponReservationLost):
+        services.confirm_usage("p")
+    assert not CouponRedemption.objects.filter(reference="p", status="redeemed").exists()
+    assert services.confirm_usage("p", skip_unavailable=True) == 1
+    assert CouponRedemption.objects.get(reference="p", coupon=free).status == "redeemed"
+    limited.refresh_from_db()
+    free.refresh_from_db()
+    assert (limited.usage_count, free.usage_count) == (1, 1)
+
+
+def _assert_counts_consistent(coupon: Coupon) -> None:
+    coupon.refresh_from_db()
+    active = CouponRedemption.objects.filter(
+        coupon=coupon, status__in=["reserved", "redeemed"]
+    ).count()
+    assert coupon.usage_count == active
+    assert coupon.usage_limit is None or active <= coupon.usage_limit
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_late_confirms_and_new_reservations_share_the_limit() -> None:
+    """Three payments outlive their reservations while nine new checkouts race them."""
+    coupon = make_coupon("INTERLEAVE", usage_limit=3)
+    for i in range(3):
+        services.reserve_usage([coupon.pk], user=None, email=f"l{i}@example.com", reference=f"l{i}")
+    services.release_stale_reservations(timezone.now() + timedelta(minutes=1))
+    _assert_counts_consistent(coupon)
+
+    def step(i: int) -> None:
+        if i < 3:
+            assert services.confirm_usage(f"l{i}") == 1
+        else:
+            services.reserve_usage(
+                [coupon.pk], user=None, email=f"n{i}@example.com", reference=f"n{i}"
+            )
+
+    outcomes = _race(step, 12)
+    assert outcomes.count("ok") == 3
+    assert outcomes.count("usage_limit_reached") == 9
+    _assert_counts_consistent(coupon)
+    assert CouponRedemption.objects.filter(coupon=coupon, status="redeemed").count() == (
+        CouponRedemption.objects.filter(
+            coupon=coupon, reference__startswith="l", status="redeemed"
+        ).count()
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_release_and_confirm_of_the_same_reference_stay_consistent() -> None:
+    """Stale release, webhook confirm and a retried reserve hit the same payment at once:
+    whatever the order, the count matches the rows and stays within the limit."""
+    coupon = make_coupon("SAMEREF", usage_limit=2)
+    for round_ in range(6):
+        ref = f"pay-{round_}"
+        services.reserve_usage(
+            [coupon.pk], user=None, email=f"r{round_}@example.com", reference=ref
+        )
+
+        def step(i: int, ref: str = ref, round_: int = round_) -> None:
+            if i % 3 == 0:
+                services.release_usage(ref)
+            elif i % 3 == 1:
+                services.confirm_usage(ref)
+            else:
+                services.reserve_usage(
+                    [coupon.pk],
+                    user=None,
+                    email=f"o{round_}-{i}@example.com",
+                    reference=f"o{ref}-{i}",
+                )
+
+        outcomes = _race(step, 6)
+        assert set(outcomes) <= {"ok", "usage_limit_reached"}
+        _assert_counts_consistent(coupon)
+        services.confirm_usage(ref, skip_unavailable=True)
+        _assert_counts_consistent(coupon)
+        # free the slots for the next round
+        CouponRedemption.objects.filter(coupon=coupon).exclude(status="released").update(
+            status="released"
+        )
+        Coupon.objects.filter(pk=coupon.pk).update(usage_count=0)
