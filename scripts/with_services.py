@@ -4,13 +4,20 @@
 
 When DATABASE_URL and REDIS_URL are already set they are used as they are. Otherwise a
 PostgreSQL cluster is initdb'd in a temporary directory and a redis-server started, each
-on a free port, and both are stopped (and deleted) when the command ends. initdb and
-postgres refuse to run as root, so under root they run as the `postgres` user.
+on a free port, and both are stopped (and deleted) when the command ends, also when this
+script is interrupted or terminated (SIGINT, SIGTERM, SIGHUP: CI cancelling a job).
+
+initdb and postgres refuse to run as root, so under root they are started directly as the
+`postgres` user (no `runuser` in between), which keeps the real server pid here: stopping
+it is a fast shutdown of that pid, not a signal to a wrapper that leaves the server behind.
+Servers count as started only when they answer (`SELECT 1`, `PING`). When one fails to
+start, the tail of its log is printed and the log file is kept.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import pwd
 import shutil
@@ -20,10 +27,54 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 PG_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+STARTUP_TIMEOUT = 30.0
+# How long the command gets to finish after it was signalled, before it is killed.
+CHILD_GRACE = 20.0
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_PR_SET_PDEATHSIG = 1
+
+
+class Interrupted(Exception):
+    """Raised in the main thread by the first SIGINT/SIGTERM/SIGHUP, to unwind and clean up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class StartupError(Exception):
+    """A server did not come up; the message says which and where its log is."""
+
+
+@dataclass
+class SignalState:
+    """The first signal unwinds the script once; later ones (and any during cleanup) wait."""
+
+    received: int | None = None
+    shielded: bool = False
+    previous: dict[int, Any] = field(default_factory=dict)
+
+    def handler(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is not None:
+            return
+        self.received = signum
+        if not self.shielded:
+            raise Interrupted(signum)
+
+    def install(self) -> None:
+        for signum in HANDLED_SIGNALS:
+            self.previous[signum] = signal.signal(signum, self.handler)
+
+    def restore(self) -> None:
+        for signum, previous in self.previous.items():
+            signal.signal(signum, previous)
 
 
 def free_port() -> int:
@@ -40,26 +91,100 @@ def find_binary(name: str) -> str | None:
     return shutil.which(name)
 
 
-def wait_for_port(port: int, what: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited early with code {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.1)
-    raise SystemExit(f"{what} did not start listening on port {port} within {timeout:.0f}s")
+def _die_with_parent(signum: int) -> Callable[[], None]:
+    """preexec_fn: the kernel sends `signum` to the process if this script dies, even by
+    SIGKILL, so a server never outlives its harness. Runs after the uid switch, which
+    would otherwise clear it. (Linux only; elsewhere a no-op.)"""
+
+    def preexec() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+
+    return preexec
 
 
-def _as_postgres_user() -> tuple[list[str], int | None, int | None]:
-    """Prefix to run a command as the postgres user when we are root."""
+def _postgres_user() -> dict[str, Any]:
+    """Popen arguments that run initdb/postgres as the postgres user when we are root."""
     if os.geteuid() != 0:
-        return [], None, None
+        return {}
     try:
         user = pwd.getpwnam("postgres")
     except KeyError as exc:
         raise SystemExit("running as root needs a 'postgres' system user for initdb") from exc
-    return ["runuser", "-u", "postgres", "--"], user.pw_uid, user.pw_gid
+    return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as exc:
+        return f"(could not read {path}: {exc})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _report_startup_failure(what: str, log: Path, reason: str) -> StartupError:
+    sys.stderr.write(
+        f"with_services: {what} failed to start: {reason}\n"
+        f"--- last lines of {log} ---\n{log_tail(log)}\n--- end of {what} log ---\n"
+    )
+    sys.stderr.flush()
+    return StartupError(f"{what} failed to start ({reason}); its log is kept at {log}")
+
+
+def stop_process(proc: subprocess.Popen[bytes], first: int, grace: float) -> None:
+    """Signal `first`, wait `grace` seconds, then SIGQUIT briefly, then SIGKILL."""
+    for signum, timeout in ((first, grace), (signal.SIGQUIT, 5.0), (signal.SIGKILL, 5.0)):
+        if proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=timeout)
+
+
+def _wait_until_ready(
+    what: str, proc: subprocess.Popen[bytes], probe: Callable[[], bool], log: Path
+) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise _report_startup_failure(what, log, f"exited with code {proc.returncode}")
+        if probe():
+            return
+        time.sleep(0.1)
+    raise _report_startup_failure(what, log, f"not answering after {STARTUP_TIMEOUT:.0f}s")
+
+
+def postgres_answers(url: str) -> bool:
+    """Ready means a real connection runs a query, not merely an open TCP port."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=2) as conn:
+            conn.execute("SELECT 1").fetchone()
+    except psycopg.Error:
+        return False
+    return True
+
+
+def redis_answers(port: int) -> bool:
+    """Ready means PING answers PONG (not LOADING, not a refused connection)."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def _new_log(prefix: str) -> Path:
+    """A log file outside the temp dir, so it can outlive a failed start."""
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".log")
+    os.close(fd)
+    return Path(name)
 
 
 @contextlib.contextmanager
@@ -70,64 +195,64 @@ def throwaway_postgres() -> Iterator[str]:
             "PostgreSQL server binaries not found: install Debian's `postgresql` package "
             "(apt-get install -y postgresql) or set DATABASE_URL."
         )
-    prefix, uid, gid = _as_postgres_user()
+    as_postgres = _postgres_user()
     root = Path(tempfile.mkdtemp(prefix="shop-pg-"))
     data = root / "data"
-    if uid is not None and gid is not None:
-        os.chown(root, uid, gid)
-    port = free_port()
-    subprocess.run(
-        [
-            *prefix,
-            initdb,
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-            "--locale=C.UTF-8",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    proc = subprocess.Popen(
-        [
-            *prefix,
-            postgres,
-            "-D",
-            str(data),
-            "-p",
-            str(port),
-            "-h",
-            "127.0.0.1",
-            "-k",
-            str(root),
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-            "-c",
-            "max_connections=200",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=open(root / "postgres.log", "wb"),  # noqa: SIM115 - closed with the process
-    )
+    log = _new_log("shop-pg-")
+    if as_postgres:
+        os.chown(root, as_postgres["user"], as_postgres["group"])
+    proc: subprocess.Popen[bytes] | None = None
+    keep_log = False
     try:
-        wait_for_port(port, "postgres", proc)
-        yield f"postgres://postgres@127.0.0.1:{port}/postgres"
+        port = free_port()
+        url = f"postgres://postgres@127.0.0.1:{port}/postgres"
+        with log.open("ab") as out:
+            try:
+                subprocess.run(
+                    [
+                        initdb,
+                        *("-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"),
+                        *("--no-sync", "--locale=C.UTF-8"),
+                    ],
+                    check=True,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=root,
+                    **as_postgres,
+                )
+            except subprocess.CalledProcessError as exc:
+                keep_log = True
+                raise _report_startup_failure(
+                    "initdb", log, f"exited with code {exc.returncode}"
+                ) from exc
+            proc = subprocess.Popen(
+                [
+                    postgres,
+                    *("-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(root)),
+                    *("-c", "fsync=off", "-c", "synchronous_commit=off"),
+                    *("-c", "full_page_writes=off", "-c", "max_connections=200"),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=root,
+                start_new_session=True,  # a terminal's Ctrl-C must not stop it under the tests
+                preexec_fn=_die_with_parent(signal.SIGINT),
+                **as_postgres,
+            )
+        try:
+            _wait_until_ready("postgres", proc, lambda: postgres_answers(url), log)
+        except StartupError:
+            keep_log = True
+            raise
+        print(f"with_services: throwaway PostgreSQL at {url} (data in {root})", flush=True)
+        yield url
     finally:
-        proc.send_signal(signal.SIGINT)  # fast shutdown
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=20)
-        if proc.poll() is None:
-            proc.kill()
+        if proc is not None:
+            stop_process(proc, signal.SIGINT, grace=15.0)  # SIGINT: fast shutdown
         shutil.rmtree(root, ignore_errors=True)
+        if not keep_log:
+            log.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -139,35 +264,68 @@ def throwaway_redis() -> Iterator[str]:
             "(apt-get install -y redis-server) or set REDIS_URL."
         )
     root = Path(tempfile.mkdtemp(prefix="shop-redis-"))
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(root),
-            "--databases",
-            "64",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    log = _new_log("shop-redis-")
+    proc: subprocess.Popen[bytes] | None = None
+    keep_log = False
     try:
-        wait_for_port(port, "redis-server", proc)
-        yield f"redis://127.0.0.1:{port}/0"
+        port = free_port()
+        proc = subprocess.Popen(
+            [
+                server,
+                *("--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+                *("--dir", str(root), "--databases", "64", "--logfile", str(log)),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(signal.SIGTERM),
+        )
+        try:
+            _wait_until_ready("redis-server", proc, lambda: redis_answers(port), log)
+        except StartupError:
+            keep_log = True
+            raise
+        url = f"redis://127.0.0.1:{port}/0"
+        print(f"with_services: throwaway Redis at {url} (dir {root})", flush=True)
+        yield url
     finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-        if proc.poll() is None:
-            proc.kill()
+        if proc is not None:
+            stop_process(proc, signal.SIGTERM, grace=10.0)
         shutil.rmtree(root, ignore_errors=True)
+        if not keep_log:
+            log.unlink(missing_ok=True)
+
+
+def _terminal_already_signalled(signum: int | None) -> bool:
+    """A Ctrl-C in the terminal reaches the command itself when we are in the foreground
+    process group; sending it a second SIGINT would cut its own cleanup short."""
+    if signum != signal.SIGINT:
+        return False
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def stop_command(proc: subprocess.Popen[bytes], state: SignalState) -> None:
+    """Make sure the command has ended before its services go away."""
+    if proc.poll() is not None:
+        return
+    signum = state.received or signal.SIGTERM
+    if not _terminal_already_signalled(state.received):
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+    try:
+        proc.wait(timeout=CHILD_GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def main(argv: list[str]) -> int:
@@ -177,20 +335,34 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     env = dict(os.environ)
-    with contextlib.ExitStack() as stack:
-        if not env.get("DATABASE_URL"):
-            env["DATABASE_URL"] = stack.enter_context(throwaway_postgres())
-            print(f"with_services: throwaway PostgreSQL at {env['DATABASE_URL']}", flush=True)
-        if not env.get("REDIS_URL"):
-            env["REDIS_URL"] = stack.enter_context(throwaway_redis())
-            print(f"with_services: throwaway Redis at {env['REDIS_URL']}", flush=True)
-        env.setdefault("CELERY_BROKER_URL", env["REDIS_URL"])
-        proc = subprocess.Popen(argv, env=env)
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.send_signal(signal.SIGINT)
-            return proc.wait()
+    state = SignalState()
+    state.install()
+    try:
+        with contextlib.ExitStack() as stack:
+            try:
+                if not env.get("DATABASE_URL"):
+                    env["DATABASE_URL"] = stack.enter_context(throwaway_postgres())
+                if not env.get("REDIS_URL"):
+                    env["REDIS_URL"] = stack.enter_context(throwaway_redis())
+                env.setdefault("CELERY_BROKER_URL", env["REDIS_URL"])
+                proc = subprocess.Popen(
+                    argv,
+                    env=env,
+                    preexec_fn=_die_with_parent(signal.SIGTERM),
+                )
+                stack.callback(stop_command, proc, state)
+                return proc.wait()
+            finally:
+                # From here on a signal only waits for the cleanup, it cannot cut it short.
+                state.shielded = True
+    except Interrupted as exc:
+        print(f"with_services: stopped by {exc}, services removed", file=sys.stderr)
+        return 128 + exc.signum
+    except StartupError as exc:
+        print(f"with_services: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        state.restore()
 
 
 if __name__ == "__main__":
