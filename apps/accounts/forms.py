@@ -1,4 +1,7 @@
-"""Sign-in and sign-up forms: email is the username."""
+"""Sign-in and sign-up forms: email is the username.
+
+Every field is bounded by what the user model can store, so oversized input is a form
+error, never a database error (500)."""
 
 from typing import Any
 
@@ -8,14 +11,45 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
 
-class SignInForm(forms.Form):
+def _model_max_length(*names: str) -> int:
+    """The tightest max_length of these user model fields (email is also the username)."""
+    meta = get_user_model()._meta
+    lengths = [getattr(meta.get_field(name), "max_length", None) for name in names]
+    return min(length for length in lengths if isinstance(length, int))
+
+
+EMAIL_MAX_LENGTH = _model_max_length("username", "email")
+NAME_MAX_LENGTH = min(50, _model_max_length("first_name", "last_name"))
+PASSWORD_MAX_LENGTH = 128
+
+
+def _too_long(what: str) -> dict[str, str]:
+    return {"max_length": f"{what} can be at most %(limit_value)d characters long."}
+
+
+class DescribedErrorsForm(forms.Form):
+    """A form whose invalid inputs point at their error message (aria-describedby) and
+    say they are invalid (aria-invalid), for screen-reader users. The message element's
+    id is "<input id>-error" (templates/accounts/_field.html)."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+
+
+class SignInForm(DescribedErrorsForm):
     email = forms.EmailField(
         max_length=320, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     password = forms.CharField(
-        max_length=128,
+        max_length=PASSWORD_MAX_LENGTH,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages=_too_long("Password"),
     )
 
     def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
@@ -36,20 +70,27 @@ class SignInForm(forms.Form):
         return cleaned
 
 
-class SignUpForm(forms.Form):
+class SignUpForm(DescribedErrorsForm):
     first_name = forms.CharField(
-        max_length=50, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+        max_length=NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        error_messages=_too_long("First name"),
     )
     last_name = forms.CharField(
-        max_length=50, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+        max_length=NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+        error_messages=_too_long("Last name"),
     )
     email = forms.EmailField(
-        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages=_too_long("Email"),
     )
     password = forms.CharField(
-        max_length=128,
+        max_length=PASSWORD_MAX_LENGTH,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages=_too_long("Password"),
     )
 
     def clean_email(self) -> str:

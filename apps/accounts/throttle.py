@@ -1,33 +1,60 @@
-"""Sign-in attempt limit (5 failures per 15 minutes per email), counted in the cache.
+"""Sign-in attempt limits, counted in the cache: 5 failures per 15 minutes per email
+(guessing one account's password) and 20 per 15 minutes per client IP (trying many
+accounts from one place).
 
-Keys hold a hash of the email, never the email itself."""
+The IP is REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy
+rewrites it, so trusting it would let anyone pick a fresh "IP" per attempt. Keys hold a
+hash of the email or IP, never the value itself."""
 
 import hashlib
 
 from django.core.cache import cache
 
 MAX_FAILURES = 5
+MAX_FAILURES_PER_IP = 20
 WINDOW_SECONDS = 15 * 60
 
 
-def _key(email: str) -> str:
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return f"signin-failures:{digest}"
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
 
 
-def is_locked(email: str) -> bool:
-    return int(cache.get(_key(email), 0)) >= MAX_FAILURES
+def _email_key(email: str) -> str:
+    return f"signin-failures:{_digest(email)}"
 
 
-def record_failure(email: str) -> None:
-    key = _key(email)
+def _ip_key(ip: str) -> str:
+    return f"signin-failures-ip:{_digest(ip)}"
+
+
+def _count(key: str) -> int:
+    return int(cache.get(key, 0))
+
+
+def _bump(key: str) -> None:
     if cache.add(key, 1, WINDOW_SECONDS):
         return
     try:
         cache.incr(key)
-    except ValueError:
+    except ValueError:  # expired between add and incr
         cache.set(key, 1, WINDOW_SECONDS)
 
 
+def is_locked(email: str, ip: str = "") -> bool:
+    """True when this email or this client IP has failed too often recently."""
+    if email and _count(_email_key(email)) >= MAX_FAILURES:
+        return True
+    return bool(ip) and _count(_ip_key(ip)) >= MAX_FAILURES_PER_IP
+
+
+def record_failure(email: str, ip: str = "") -> None:
+    if email:
+        _bump(_email_key(email))
+    if ip:
+        _bump(_ip_key(ip))
+
+
 def reset(email: str) -> None:
-    cache.delete(_key(email))
+    """A successful sign-in clears the email's count. The IP count is left to expire, so
+    an attacker cannot clear it by signing in to an account of their own."""
+    cache.delete(_email_key(email))

@@ -20,12 +20,24 @@ from apps.accounts.services import EmailTaken, create_customer
 
 
 def _next_url(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    """Where to go after signing in: a same-site URL, else home. Control characters are
+    refused (a newline in a Location header would be a 500, or a header injection)."""
+    target = str(request.POST.get("next") or request.GET.get("next") or "")
+    if (
+        target
+        and len(target) <= 2000
+        and target.isprintable()
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return reverse("catalog:home")
+
+
+def _client_ip(request: HttpRequest) -> str:
+    """The peer address. X-Forwarded-For is deliberately ignored: clients can forge it."""
+    return str(request.META.get("REMOTE_ADDR", ""))[:64]
 
 
 def _sign_in(request: HttpRequest, user: AbstractBaseUser) -> None:
@@ -41,7 +53,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None, request=request)
     if request.method == "POST":
         email = str(request.POST.get("email", ""))[:320]
-        if email and throttle.is_locked(email):
+        ip = _client_ip(request)
+        if throttle.is_locked(email, ip):
             form = SignInForm(request=request)
             messages.error(request, "Too many attempts. Please wait 15 minutes and try again.")
         elif form.is_valid() and form.user is not None:
@@ -49,8 +62,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             _sign_in(request, form.user)
             messages.success(request, "You're signed in.")
             return HttpResponseRedirect(_next_url(request))
-        elif email:
-            throttle.record_failure(email)
+        else:
+            throttle.record_failure(email, ip)
     return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)})
 
 

@@ -12,12 +12,14 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.cart import selectors, services
 from apps.cart.errors import CartError, StaleCart
 from apps.cart.forms import AddToCartForm, CouponForm, QuantityForm, VersionForm
 from apps.cart.models import Cart
+from apps.core import ratelimit
 
 STALE_MESSAGE = "Your cart changed in another tab; here is the current cart. Nothing was changed."
 
@@ -34,8 +36,14 @@ def _first_error(form: AddToCartForm | VersionForm) -> str:
 
 
 def _safe_next(request: HttpRequest, candidate: str) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    """A same-site URL to go back to, else the cart. Control characters are refused (a
+    newline in a Location header would be a 500, or a header injection)."""
+    if (
+        candidate
+        and candidate.isprintable()
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
     return _cart_url()
@@ -47,8 +55,11 @@ def _email(request: HttpRequest) -> str:
 
 
 @never_cache
+@ensure_csrf_cookie
 @require_GET
 def detail(request: HttpRequest) -> HttpResponse:
+    """The cart page. It always sets the CSRF cookie (even for an empty cart, which has no
+    form) so the page's script can post with the X-CSRFToken header."""
     cart = selectors.active_cart(user=request.user, session=request.session)
     if cart is None:
         return render(request, "cart/empty.html")
@@ -144,6 +155,9 @@ def apply_coupon(request: HttpRequest) -> HttpResponse:
     form = CouponForm(request.POST)
 
     def action(cart: Cart, version: int) -> str:
+        # Same budget as the API: guessing codes is throttled on every route.
+        if not ratelimit.coupon_attempt(request, cart.pk).allowed:
+            raise CartError("Too many code attempts. Please wait a minute and try again.")
         row = services.apply_coupon(
             cart,
             form.cleaned_data["code"],

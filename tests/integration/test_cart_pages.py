@@ -36,6 +36,16 @@ def test_empty_cart_page(client: Client) -> None:
     assert not Cart.objects.exists()  # viewing never creates a cart
 
 
+def test_cart_page_sets_the_csrf_cookie_even_when_empty() -> None:
+    """Regression: the empty cart page rendered no form, so no csrftoken cookie was set
+    and the page's script could not post."""
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(reverse("cart:detail"))
+    assert page.status_code == 200
+    assert "csrftoken" in page.cookies
+    assert page.cookies["csrftoken"].value
+
+
 def test_product_page_form_adds_and_header_counts(client: Client) -> None:
     product = make_product(name="Trail Mug", price="14.00", stock=4)
     page = client.get(product.get_absolute_url())
@@ -73,6 +83,17 @@ def test_bad_add_to_cart_input_gives_a_message_not_a_500(
     assert page.status_code == 200
     assert message in page.content.decode()
     assert not CartLine.objects.exists()
+
+
+@pytest.mark.parametrize("target", ["/p/\r\nSet-Cookie: x=1", "/p/\x00", "//evil.example/"])
+def test_add_with_an_unsafe_next_goes_back_to_the_cart(client: Client, target: str) -> None:
+    """Regression: a newline in `next` reached the Location header (500)."""
+    response = client.post(
+        reverse("cart:add"),
+        {"variant_id": variant_of(make_product(stock=4)).pk, "quantity": 1, "next": target},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("cart:detail")
 
 
 def test_inactive_product_cannot_be_added(client: Client) -> None:
