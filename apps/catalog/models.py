@@ -6,11 +6,13 @@ Every product has at least one variant; the variant is what is stocked, priced
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from apps.catalog import variants
 from apps.core.models import TimeStampedModel
 
 
@@ -125,8 +127,16 @@ class ProductVariant(TimeStampedModel):
     def price(self) -> Decimal:
         return self.price_override if self.price_override is not None else self.product.base_price
 
+    def clean(self) -> None:
+        """Malformed options would confuse the variant picker: refuse them in forms."""
+        super().clean()
+        errors = variants.option_errors(self.options)
+        if errors:
+            raise ValidationError({"options": errors})
+
     def option_map(self) -> dict[str, str]:
-        return {str(o["name"]): str(o["value"]) for o in self.options if isinstance(o, dict)}
+        """Tolerant of stored rows that never passed clean(): bad entries are skipped."""
+        return variants.option_map(self.options)
 
 
 class ProductImage(TimeStampedModel):

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from apps.catalog.models import Product
+from apps.catalog.models import Product, ProductVariant
 from apps.inventory.models import StockItem
 from tests.factories import make_brand, make_category, make_product
 
@@ -368,3 +368,31 @@ def test_products_without_an_active_variant_are_not_listed_anywhere(client: Clie
     assert [p.name for p in home.context["featured_products"]] == ["Sellable Tent"]
     assert client.get(dead.get_absolute_url()).status_code == 404
     assert client.get(bare.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "bad_options",
+    [
+        [{"name": "Size"}],
+        [{"value": "M"}],
+        {"Size": "M"},
+        ["Size"],
+        [{"name": "Size", "value": "M"}, {"name": "Size", "value": "L"}],
+        [{"name": "", "value": ""}],
+    ],
+)
+def test_product_page_survives_malformed_stored_options(
+    client: Client, bad_options: object
+) -> None:
+    product = make_product(
+        "Odd Tee",
+        variants=[
+            {"options": [{"name": "Size", "value": "S"}], "stock": 3},
+            {"options": [{"name": "Size", "value": "XL"}], "stock": 3, "sku": "ODD-XL"},
+        ],
+    )
+    ProductVariant.objects.filter(sku="ODD-XL").update(options=bad_options)
+    response = client.get(product.get_absolute_url())
+    assert response.status_code == 200
+    assert client.get(product.get_absolute_url(), {"o_Size": "M"}).status_code == 200
+    assert [a.name for a in response.context["axes"]] == ["Size"]
