@@ -198,7 +198,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"coupon_apply": env.str("COUPON_APPLY_RATE", default="20/min")},
+    # Trust X-Forwarded-For only as far as our own proxies wrote it (see NUM_PROXIES).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
@@ -230,7 +231,16 @@ COUPON_COMBINABILITY: dict[str, object] = {
     "priority_order": ["buy_x_get_y", "percentage", "fixed_amount", "free_shipping"],
 }
 # Coupon uses reserved by a payment that never finished are released after this long.
+# Tie it to the checkout session: a Stripe Checkout Session must expire before its
+# reservation can go stale (see apps/promotions/services.py: reservation_ttl).
 COUPON_RESERVATION_TTL_MINUTES = env.int("COUPON_RESERVATION_TTL_MINUTES", default=60)
+# Coupon-code attempts (HTML form and API share one budget, apps/core/ratelimit.py):
+# per cart, and per client IP across carts.
+COUPON_APPLY_RATE = env.str("COUPON_APPLY_RATE", default="20/min")
+COUPON_APPLY_IP_RATE = env.str("COUPON_APPLY_IP_RATE", default="60/min")
+# Reverse proxies in front of the app that append to X-Forwarded-For. 0: the client IP is
+# REMOTE_ADDR and X-Forwarded-For is ignored (a client can write anything there).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 # --- Security (switched on by DEBUG=False) -----------------------------------------
 
