@@ -280,8 +280,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own defaults would keep a plain-text console handler (and mail_admins) on
+    # "django" and stop "django.server" from propagating: every Django record must go
+    # through the JSON handler and its redaction instead.
     "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "INFO"},
-        "django.server": {"level": "INFO"},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
     },
 }

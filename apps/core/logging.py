@@ -1,27 +1,41 @@
 """Log formatting and PII redaction.
 
 Every line is one JSON object carrying the request id. The redaction filter scrubs
-what must never reach a log: email addresses, card numbers, Stripe secrets and client
-secrets, bearer tokens, and values of sensitive keys passed in `extra`.
+what must never reach a log: email addresses, phone numbers, card numbers, Stripe secrets
+and client secrets, bearer tokens, URL query strings, and values of sensitive keys passed
+in `extra`. Objects passed in `extra` are never logged through their own str/repr (Django's
+`django.request` passes the request, whose repr carries the query string): a request
+becomes "METHOD /path", a model instance "Model:pk", anything else unknown its type name.
 """
 
+import datetime as dt
+import enum
 import json
 import logging
 import re
+import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import PurePath
 from typing import Any
+
+from django.http import HttpRequest
 
 from apps.core.request_context import request_id_var
 
 REDACTED = "[REDACTED]"
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # A query string after a path or URL: it carries whatever the client typed.
+    (re.compile(r"(/[^\s?#\"'<>]*)\?[^\s#\"'<>]+"), r"\1?[QUERY]"),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[EMAIL]"),
     (re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]+"), "[STRIPE_KEY]"),
     (re.compile(r"\bwhsec_[A-Za-z0-9]+"), "[WEBHOOK_SECRET]"),
     (re.compile(r"\b(?:pi|seti|cs)_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"), "[CLIENT_SECRET]"),
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [TOKEN]"),
     (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "[CARD]"),
+    # International format only (+ then 8-15 digits): bare digit runs are usually ids.
+    (re.compile(r"(?<![\w+])\+\d(?:[ ().-]?\d){7,14}\b"), "[PHONE]"),
 ]
 
 # Keys whose values are personal data or secrets, whatever they look like.
@@ -63,21 +77,44 @@ def redact_text(text: str) -> str:
     return text
 
 
+# Values whose str() is plain data, safe to log once redact_text has run over it.
+_SCALARS = (Decimal, uuid.UUID, dt.date, dt.time, dt.timedelta, PurePath, enum.Enum)
+
+
+def describe(value: object) -> str:
+    """A log-safe text for an object that is not a JSON primitive (never its raw repr)."""
+    if isinstance(value, HttpRequest):
+        return redact_text(f"{value.method} {value.path}")  # path only, never the query
+    if isinstance(value, _SCALARS):
+        return redact_text(str(value))
+    pk = getattr(value, "pk", None)
+    if isinstance(pk, int | str | uuid.UUID):
+        return f"{type(value).__name__}:{pk}"
+    return f"<{type(value).__name__}>"
+
+
 def redact_value(key: str, value: Any) -> Any:
     if key.lower() in SENSITIVE_KEYS:
         return REDACTED
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
         return {str(k): redact_value(str(k), v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return [redact_value("", v) for v in value]
-    return value
+    return describe(value)
 
 
 class RequestIdFilter(logging.Filter):
+    """Names the request the record belongs to. Django logs 4xx/5xx responses after the
+    middleware has returned (the context variable is reset by then), passing the request
+    itself, so the id set on it by RequestIdMiddleware wins."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        request_id = getattr(getattr(record, "request", None), "request_id", None)
+        record.request_id = request_id if isinstance(request_id, str) else request_id_var.get()
         return True
 
 
@@ -116,4 +153,6 @@ class JsonLineFormatter(logging.Formatter):
             payload["exc"] = record.exc_text
         elif record.exc_info:
             payload["exc"] = redact_text(self.formatException(record.exc_info))
-        return json.dumps(payload, default=str)
+        # Without RedactPiiFilter in front (a handler configured elsewhere), objects still
+        # never reach the line through their repr.
+        return json.dumps(payload, default=describe)
