@@ -7,8 +7,8 @@ import copy
 import hashlib
 import hmac
 import json
+import logging
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,6 +17,8 @@ from .engine import IDEMPOTENCY_TTL, Engine, RequestCtx, public, public_list
 from .errors import ApiError, invalid, no_such
 from .forms import Node, Params, parse_pairs
 from .store import Obj
+
+log = logging.getLogger("stripe_sandbox.api")
 
 
 @dataclass
@@ -74,12 +76,28 @@ class Api:
             params = Params(parse_pairs(body if method == "POST" else query))
             ctx = RequestCtx(request_id, idem_key)
             if idem_key is None:
-                obj = handler(self.engine, params, ctx, args)
+                try:
+                    obj = self._execute(handler, params, ctx, args, method)
+                except ApiError:
+                    raise
+                except Exception:
+                    log.exception("internal error on %s %s", method, path)
+                    return ApiResponse(500, _dump(_internal_error(request_id)), base_headers)
                 return ApiResponse(200, _dump(obj), base_headers)
             return self._idempotent(method, path, body, idem_key, handler, params, ctx, args,
                                     base_headers)  # fmt: skip
         except ApiError as exc:
             return ApiResponse(exc.status, _dump(exc.body()), base_headers)
+
+    def _execute(
+        self, handler: Handler, params: Params, ctx: RequestCtx, args: list[str], method: str
+    ) -> Obj:
+        obj = handler(self.engine, params, ctx, args)
+        if method == "POST" and self.engine.take_api_fault():
+            # ``/_sandbox/api/fail_next``: the request ran (its effects are committed), then
+            # the server failed: the case idempotency keys exist for.
+            raise RuntimeError("simulated internal error (/_sandbox/api/fail_next)")
+        return obj
 
     def _auth(self, header: str | None) -> None:
         key: str | None = None
@@ -142,7 +160,7 @@ class Api:
         fingerprint = hashlib.sha256(
             json.dumps([method, path, sorted(body)]).encode("utf-8")
         ).hexdigest()
-        now = time.time()
+        now = self.engine.now_f()  # keys expire on the sandbox clock, so tests can age them
         with store.lock:
             store.idem_prune(now - IDEMPOTENCY_TTL)
             found = store.idem_get(key)
@@ -168,20 +186,37 @@ class Api:
                 replay["Idempotent-Replayed"] = "true"
                 return ApiResponse(status, stored.encode("utf-8"), replay)
             store.idem_begin(key, fingerprint, now)
+        # Stripe stores whatever the request produced once it began to execute, failures and
+        # 500s included; only requests rejected before execution (validation) are not stored.
         try:
-            obj = handler(self.engine, params, ctx, args)
+            obj = self._execute(handler, params, ctx, args, method)
         except ApiError as exc:
             if exc.store_idempotent:
                 store.idem_finish(key, exc.status, _dump(exc.body()).decode())
             else:
                 store.idem_drop(key)
             raise
+        except Exception:
+            log.exception("internal error on %s %s", method, path)
+            failed = _dump(_internal_error(ctx.request_id))
+            store.idem_finish(key, 500, failed.decode("utf-8"))
+            return ApiResponse(500, failed, headers)
         except BaseException:
             store.idem_drop(key)
             raise
         payload = _dump(obj)
         store.idem_finish(key, 200, payload.decode("utf-8"))
         return ApiResponse(200, payload, headers)
+
+
+def _internal_error(request_id: str | None) -> Obj:
+    return {
+        "error": {
+            "type": "api_error",
+            "message": "An unknown error occurred while processing your request"
+            + (f" (request {request_id})." if request_id else "."),
+        }
+    }
 
 
 # -- expansion -------------------------------------------------------------------------------
@@ -206,9 +241,21 @@ def _expand_into(
                 _expand_into(engine, item, raw, rest, path, param)
         return
     if target.get("object") == "checkout.session" and key == "line_items":
-        if rest and (rest[0] != "data" or len(rest) != 2 or rest[1] not in ("taxes", "discounts")):
-            raise _not_expandable(path, param)
-        target["line_items"] = _line_items_list(engine, target["id"], set(rest[1:]))
+        include: set[str] = set()
+        if rest:
+            include.add(_line_item_expansion(rest, path, param))
+        existing = target.get("line_items")
+        if isinstance(existing, dict):  # expand[]=line_items&expand[]=line_items.data.taxes
+            for item, fresh in zip(
+                existing["data"],
+                _line_items_list(engine, target["id"], include)["data"],
+                strict=True,
+            ):
+                for k in include:
+                    field_name = k.partition(".")[0]  # "price.product" -> "price"
+                    item[field_name] = fresh[field_name]
+        else:
+            target["line_items"] = _line_items_list(engine, target["id"], include)
         return
     if target.get("object") == "checkout.session" and parts == ["total_details", "breakdown"]:
         row = engine.store.get_row(target["id"], "checkout.session")
@@ -240,6 +287,15 @@ def _expand_into(
         inner = source.get(key)
         _expand_into(engine, value, inner if isinstance(inner, dict) else value, rest, path, param)
         return
+    raise _not_expandable(path, param)
+
+
+def _line_item_expansion(parts: list[str], path: str, param: str) -> str:
+    """``data.taxes`` / ``data.discounts`` / ``data.price.product`` -> what to include."""
+    if parts in (["data", "taxes"], ["data", "discounts"]):
+        return parts[1]
+    if parts == ["data", "price", "product"]:
+        return "price.product"
     raise _not_expandable(path, param)
 
 
@@ -276,8 +332,10 @@ def _line_items_list(
     data = []
     for item in page:
         out = public(copy.deepcopy(item))
-        for key in include:
+        for key in include - {"price.product"}:
             out[key] = public_list(list(item.get(f"_{key}") or []))
+        if "price.product" in include:
+            out["price"]["product"] = public(copy.deepcopy(item["price"].get("_product") or {}))
         data.append(out)
     return {
         "object": "list",
@@ -363,31 +421,15 @@ def _list_sessions(engine: Engine, p: Params, _ctx: RequestCtx, _args: list[str]
 
 def _line_items(engine: Engine, p: Params, _ctx: RequestCtx, args: list[str]) -> Obj:
     p.check_known({"limit", "starting_after", "ending_before", "expand"})
-    include: set[str] = set()
-    for e in p.strings("expand"):
-        parts = e.split(".")
-        if parts[0] == "data" and len(parts) == 2 and parts[1] in ("taxes", "discounts"):
-            include.add(parts[1])
-        elif parts[:3] == ["data", "price", "product"]:
-            include.add("price.product")
-        else:
-            raise _not_expandable(e, "expand")
-    result = _line_items_list(
+    include = {_line_item_expansion(e.split("."), e, "expand") for e in p.strings("expand")}
+    return _line_items_list(
         engine,
         args[0],
-        include - {"price.product"},
+        include,
         p.integer("limit", minimum=1, maximum=100) or 10,
         p.string("starting_after"),
         p.string("ending_before"),
     )
-    if "price.product" in include:
-        row = engine.store.get_row(args[0])
-        raw = {i["id"]: i for i in (row.extra.get("line_items") or [])} if row else {}
-        for item in result["data"]:
-            item["price"]["product"] = public(
-                copy.deepcopy(raw[item["id"]]["price"].get("_product") or {})
-            )
-    return result
 
 
 def _expire_session(engine: Engine, p: Params, ctx: RequestCtx, args: list[str]) -> Obj:

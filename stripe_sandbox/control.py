@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,8 @@ class Control:
             ("POST", re.compile(r"^/_sandbox/sessions/([^/]+)/settle$"), Control.settle),
             ("POST", re.compile(r"^/_sandbox/sessions/([^/]+)/pay$"), Control.pay),
             ("POST", re.compile(r"^/_sandbox/sessions/([^/]+)/authenticate$"), Control.auth),
+            ("POST", re.compile(r"^/_sandbox/api/fail_next$"), Control.api_fail_next),
+            ("GET", re.compile(r"^/_sandbox/stats$"), Control.stats),
             ("GET", re.compile(r"^/_sandbox/clock$"), Control.get_clock),
             ("POST", re.compile(r"^/_sandbox/clock$"), Control.set_clock),
         ]
@@ -71,6 +74,7 @@ class Control:
             cfg.paused = False
             cfg.fail_next = 0
             cfg.fail_mode = "500"
+            cfg.api_fail_next = 0
             cfg.clock_offset = 0.0
             cfg.sign_time_offset = 0.0
             if d.get("config"):
@@ -171,6 +175,23 @@ class Control:
             cfg.fail_next = int(d.get("count", 1))
             cfg.fail_mode = mode
         return cfg.public()
+
+    def api_fail_next(self, d: Obj, _q: dict[str, str], _a: list[str]) -> Obj:
+        """The next N ``/v1`` POSTs run, then answer ``500 api_error`` (fault injection)."""
+        count = int(d.get("count", 1))
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        with self.engine.store.lock:
+            self.engine.config.api_fail_next = count
+        return self.engine.config.public()
+
+    def stats(self, _d: Obj, _q: dict[str, str], _a: list[str]) -> Obj:
+        """CPU time of the whole sandbox process (tests check that idle waiting is cheap)."""
+        return {
+            "process_time": time.process_time(),
+            "threads": threading.active_count(),
+            "inflight": len(self.deliverer.inflight),
+        }
 
     def wait_idle(self, _d: Obj, q: dict[str, str], _a: list[str]) -> Obj:
         deadline = time.monotonic() + min(float(q.get("timeout", "10")), 60.0)

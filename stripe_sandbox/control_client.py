@@ -135,6 +135,14 @@ class SandboxControl:
                 raise TimeoutError(f"no {event_type} event within {timeout}s")
             time.sleep(0.05)
 
+    def fail_next_api(self, count: int = 1) -> Json:
+        """The next ``count`` ``/v1`` POSTs run, then answer ``500 api_error``."""
+        return self._call("POST", "/api/fail_next", {"count": count})
+
+    def stats(self) -> Json:
+        """``{"process_time": CPU seconds of the sandbox process, "threads", "inflight"}``."""
+        return self._call("GET", "/stats")
+
     # -- sessions ---------------------------------------------------------------------------
     def expire(self, session_id: str) -> Json:
         return self._call("POST", f"/sessions/{session_id}/expire", {})

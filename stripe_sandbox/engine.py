@@ -18,18 +18,22 @@ from urllib.parse import urlsplit
 from . import objects
 from .errors import ApiError, invalid, missing, no_such
 from .forms import Params
-from .money import CouponIn, LineIn, TaxRateIn, compute_totals
+from .money import (
+    MAX_AMOUNT,
+    SUPPORTED_CURRENCIES,
+    ZERO_DECIMAL,
+    CouponIn,
+    LineIn,
+    TaxRateIn,
+    charge_limit_error,
+    compute_totals,
+)
 from .store import Obj, Store
 
 MIN_EXPIRY = 30 * 60
 MAX_EXPIRY = 24 * 60 * 60
 IDEMPOTENCY_TTL = 24 * 60 * 60
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CURRENCY_RE = re.compile(r"^[a-z]{3}$")
-ZERO_DECIMAL = {
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-    "xaf", "xof", "xpf",
-}  # fmt: skip
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Config:
     paused: bool = False
     fail_next: int = 0
     fail_mode: str = "500"
+    api_fail_next: int = 0  # the next N API POSTs fail with a 500 after they ran
     expiry_interval: float = 0.25
 
     def public(self) -> Obj:
@@ -59,6 +64,7 @@ class Config:
             "paused": self.paused,
             "fail_next": self.fail_next,
             "fail_mode": self.fail_mode,
+            "api_fail_next": self.api_fail_next,
         }
 
 
@@ -167,6 +173,14 @@ class Engine:
     def now_f(self) -> float:
         return time.time() + self.config.clock_offset
 
+    def take_api_fault(self) -> bool:
+        """Consume one injected API failure (``/_sandbox/api/fail_next``), if any is armed."""
+        with self.store.lock:
+            if self.config.api_fail_next > 0:
+                self.config.api_fail_next -= 1
+                return True
+        return False
+
     # -- events ---------------------------------------------------------------------------
     def emit(
         self,
@@ -199,6 +213,8 @@ class Engine:
         return row.data, row.extra
 
     def save_session(self, session: Obj, extra: Obj | None = None) -> None:
+        if session["status"] != "open":
+            session["url"] = None  # as on Stripe: a finished session has no payment page
         self.store.put(
             session,
             status=session["status"],
@@ -235,9 +251,7 @@ class Engine:
         if amount_off is not None:
             if currency is None:
                 raise missing("currency")
-            currency = currency.lower()
-            if not _CURRENCY_RE.match(currency):
-                raise invalid("currency", f"Invalid currency: {currency}")
+            currency = check_currency("currency", currency)
         else:
             currency = None
         if percent is not None and not (Decimal(0) < percent <= Decimal(100)):
@@ -399,9 +413,7 @@ class Engine:
             )  # fmt: skip
             if pd.has("recurring"):
                 raise invalid(pd.name("recurring"), "Recurring prices need mode=subscription.")
-            cur = pd.req_str("currency").lower()
-            if not _CURRENCY_RE.match(cur):
-                raise invalid(pd.name("currency"), f"Invalid currency: {cur}")
+            cur = check_currency(pd.name("currency"), pd.req_str("currency"))
             if currency is None:
                 currency = cur
             elif cur != currency:
@@ -409,9 +421,19 @@ class Engine:
                     pd.name("currency"),
                     "All line items must use the same currency.",
                 )
-            unit_amount = pd.integer("unit_amount", minimum=0, maximum=99999999)
+            unit_amount = pd.integer("unit_amount", minimum=0, maximum=MAX_AMOUNT)
+            # unit_amount_decimal gets the same range check as unit_amount (it used to be
+            # taken as is: a negative or huge value gave negative or huge totals).
+            dec = pd.decimal_string(
+                "unit_amount_decimal", minimum=Decimal(0), maximum=Decimal(MAX_AMOUNT)
+            )
+            if unit_amount is not None and dec is not None:
+                raise invalid(
+                    pd.name("unit_amount_decimal"),
+                    "You may only specify one of these parameters: unit_amount, "
+                    "unit_amount_decimal.",
+                )
             if unit_amount is None:
-                dec = pd.decimal("unit_amount_decimal")
                 if dec is None:
                     raise missing(pd.name("unit_amount"))
                 if dec != dec.to_integral_value():
@@ -465,7 +487,9 @@ class Engine:
             built.append((name, price_obj, quantity, rates))
         assert currency is not None
         session_currency = p.string("currency")
-        if session_currency is not None and session_currency.lower() != currency:
+        if session_currency is not None:
+            session_currency = check_currency("currency", session_currency)
+        if session_currency is not None and session_currency != currency:
             raise invalid("currency", "currency must match the line items' currency.")
 
         # discounts
@@ -574,6 +598,12 @@ class Engine:
             types = ["card", bank_method_for(currency)]
 
         totals = compute_totals(lines, coupon_in, shipping_amount)
+        limit_error = charge_limit_error(totals.amount_total, currency)
+        if limit_error is not None:
+            too_small = totals.amount_total < MAX_AMOUNT
+            raise ApiError(
+                400, limit_error, code="amount_too_small" if too_small else "amount_too_large"
+            )
         cs_id = objects.session_id()
         line_objs: list[Obj] = []
         for (name, price_obj, qty, rates), out in zip(built, totals.lines, strict=True):
@@ -640,6 +670,10 @@ class Engine:
             locale=locale,
             submit_type=submit_type,
         )
+        if totals.amount_total == 0:
+            # Nothing to collect (a 100% coupon, free items): Stripe never creates a
+            # PaymentIntent and the session completes as ``no_payment_required``.
+            session["payment_status"] = "no_payment_required"
         breakdown = {
             "discounts": (
                 [
@@ -796,6 +830,8 @@ class Engine:
             if opened is None:
                 return PayResult("not_open", "This Checkout Session is no longer available.")
             session, extra = opened
+            if int(session["amount_total"]) == 0:
+                return self._complete_free(session, extra, email, name)
             pi = self._ensure_pi(session, extra, ["card"])
             if pi["status"] == "requires_action":
                 return PayResult(
@@ -845,6 +881,29 @@ class Engine:
                 return PayResult("declined", card.message, decline_code=card.decline_code)
             self._succeed(session, extra, pi, "card")
             return PayResult("succeeded", redirect_url=self.success_redirect(session))
+
+    def complete_free(self, cs_id: str, *, email: str, name: str | None = None) -> PayResult:
+        """The customer confirms a session that needs no payment (total 0)."""
+        with self.store.tx():
+            opened = self.open_session_for_payment(cs_id)
+            if opened is None:
+                return PayResult("not_open", "This Checkout Session is no longer available.")
+            session, extra = opened
+            if int(session["amount_total"]) != 0:
+                return PayResult("declined", "This Checkout Session requires a payment.")
+            return self._complete_free(session, extra, email, name)
+
+    def _complete_free(self, session: Obj, extra: Obj, email: str, name: str | None) -> PayResult:
+        # No PaymentIntent, no charge, no payment_intent.* events: checkout.session.completed
+        # only, with payment_status "no_payment_required".
+        session["status"] = "complete"
+        session["payment_status"] = "no_payment_required"
+        session["customer_details"] = self._customer_details(email, name, None, None)
+        for d in session.get("discounts") or []:
+            self._redeem(str(d["coupon"]))
+        self.save_session(session, extra)
+        self.emit("checkout.session.completed", session, PAGE_CTX)
+        return PayResult("succeeded", redirect_url=self.success_redirect(session))
 
     def _fail_card(
         self,
@@ -978,6 +1037,8 @@ class Engine:
             if opened is None:
                 return PayResult("not_open", "This Checkout Session is no longer available.")
             session, extra = opened
+            if int(session["amount_total"]) == 0:
+                return self._complete_free(session, extra, email, name)
             method = bank_method_for(str(session["currency"]))
             if method not in session["payment_method_types"]:
                 return PayResult("declined", "Bank debit is not available for this payment.")
@@ -1230,6 +1291,18 @@ def _fmt(amount: int, currency: str) -> str:
     if currency in ZERO_DECIMAL:
         return f"{amount} {currency.upper()}"
     return f"{amount / 100:.2f} {currency.upper()}"
+
+
+def check_currency(param: str, raw: str) -> str:
+    """A lowercase ISO code the sandbox can charge in, else 400 naming ``param``."""
+    currency = raw.lower()
+    if currency not in SUPPORTED_CURRENCIES:
+        raise invalid(
+            param,
+            f"Invalid currency: {raw[:20]}. The Stripe sandbox supports these currencies: "
+            f"{', '.join(sorted(SUPPORTED_CURRENCIES))}.",
+        )
+    return currency
 
 
 def _check_url(param: str, url: str) -> None:

@@ -18,6 +18,14 @@ Node: TypeAlias = str | list["Node"] | dict[str, "Node"]
 
 _KEY_RE = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _PART_RE = re.compile(r"\[([^\[\]]*)\]")
+# Stripe's deepest parameters nest 6 levels; a cap keeps hostile keys (a[b][c]... 1000 deep)
+# from exhausting the recursion limit further down (a 500 instead of a 400).
+MAX_DEPTH = 12
+_DECIMAL_RE = re.compile(r"^(\d+)(?:\.(\d+))?$", re.ASCII)
+
+
+def _short(key: str) -> str:
+    return key if len(key) <= 100 else key[:100] + "..."
 
 
 def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Node]:
@@ -25,8 +33,13 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Node]:
     for key, value in pairs:
         m = _KEY_RE.match(key)
         if m is None:
-            raise invalid(key, f"Invalid parameter name: {key}")
+            raise invalid(_short(key), f"Invalid parameter name: {_short(key)}")
         parts = [m.group(1), *_PART_RE.findall(m.group(2))]
+        if len(parts) > MAX_DEPTH:
+            raise invalid(
+                _short(key),
+                f"Invalid parameter: {_short(key)} is nested more than {MAX_DEPTH} levels deep.",
+            )
         node: dict[str, Node] = root
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
@@ -52,7 +65,8 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Node]:
 def _listify(node: Node) -> Node:
     if isinstance(node, dict):
         converted = {k: _listify(v) for k, v in node.items()}
-        if converted and all(k.isdigit() for k in converted):
+        # ``isascii``: ``"²".isdigit()`` is true, but ``int("²")`` fails.
+        if converted and all(k.isascii() and k.isdigit() for k in converted):
             return [converted[k] for k in sorted(converted, key=int)]
         return converted
     return node
@@ -166,6 +180,35 @@ class Params:
             ) from None
         if not value.is_finite():
             raise invalid(self.name(key), f"Invalid decimal: {raw}")
+        return value
+
+    def decimal_string(
+        self, key: str, *, minimum: Decimal, maximum: Decimal, places: int = 12
+    ) -> Decimal | None:
+        """Stripe's ``format: decimal`` amounts (``unit_amount_decimal``): a plain
+        non-negative decimal string with at most ``places`` decimal places, within range."""
+        raw = self.string(key)
+        if raw is None:
+            return None
+        m = _DECIMAL_RE.match(raw)
+        if m is None or len(m.group(2) or "") > places:
+            raise invalid(
+                self.name(key),
+                f"Invalid decimal: {raw[:50]}. {self.name(key)} must be a non-negative decimal "
+                f"string with at most {places} decimal places.",
+                code="parameter_invalid_decimal",
+            )
+        value = Decimal(raw)
+        if value < minimum:
+            raise invalid(
+                self.name(key),
+                f"Invalid {self.name(key)}: must be greater than or equal to {minimum}",
+            )
+        if value > maximum:
+            raise invalid(
+                self.name(key),
+                f"Invalid {self.name(key)}: must be less than or equal to {maximum}",
+            )
         return value
 
     def boolean(self, key: str, *, default: bool = False) -> bool:

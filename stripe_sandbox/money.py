@@ -10,12 +10,59 @@ Rules (documented in docs/stripe_sandbox.md):
 * exclusive tax rates on a line apply to the line's discounted amount, each rate rounded half
   up per line. As on Stripe, line-item tax rates do not tax shipping.
 * ``amount_total`` = subtotal - discount + shipping + tax.
+
+Charge limits (Stripe's "minimum and maximum charge amounts", docs.stripe.com/currencies):
+a total above zero must be at least the currency's minimum and at most ``MAX_AMOUNT`` minor
+units. ``MIN_CHARGE`` also is the sandbox's currency whitelist.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+
+MAX_AMOUNT = 99_999_999  # minor units: Stripe's eight-digit limit on amounts
+# Minimum charge per currency in minor units (Stripe's published table).
+MIN_CHARGE: dict[str, int] = {
+    "usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "nzd": 50, "chf": 50, "sgd": 50,
+    "jpy": 50, "hkd": 400, "sek": 300, "nok": 300, "dkk": 250, "pln": 200, "mxn": 1000,
+}  # fmt: skip
+SUPPORTED_CURRENCIES = frozenset(MIN_CHARGE)
+ZERO_DECIMAL = frozenset(
+    {
+        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
+        "vuv", "xaf", "xof", "xpf",
+    }
+)  # fmt: skip
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """``$0.50 usd`` / ``¥50 jpy``, the way Stripe's amount errors spell amounts."""
+    symbols = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "$", "aud": "$",
+               "nzd": "$", "sgd": "$", "hkd": "$", "mxn": "$"}  # fmt: skip
+    value = f"{amount:,}" if currency in ZERO_DECIMAL else f"{amount / 100:,.2f}"
+    return f"{symbols.get(currency, '')}{value} {currency}"
+
+
+def charge_limit_error(amount_total: int, currency: str) -> str | None:
+    """Why Stripe would refuse to charge ``amount_total`` (None when it may be charged).
+
+    Zero is not a charge (the session needs no payment), so only totals above zero are held
+    to the minimum."""
+    if amount_total <= 0:
+        return None
+    minimum = MIN_CHARGE.get(currency, 50)
+    if amount_total < minimum:
+        return (
+            "The Checkout Session's total amount due must add up to at least "
+            f"{format_amount(minimum, currency)}"
+        )
+    if amount_total > MAX_AMOUNT:
+        return (
+            "The Checkout Session's total amount due must be no more than "
+            f"{format_amount(MAX_AMOUNT, currency)}"
+        )
+    return None
 
 
 @dataclass(frozen=True)

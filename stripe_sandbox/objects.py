@@ -142,6 +142,9 @@ def product(
         "created": created,
         "default_price": None,
         "description": description,
+        # ``features`` (API 2023, required by the schemas the tests validate against) was
+        # renamed ``marketing_features``; both are sent, empty.
+        "features": [],
         "images": images,
         "livemode": False,
         "marketing_features": [],

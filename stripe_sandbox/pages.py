@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
-from .engine import ZERO_DECIMAL
+from .money import ZERO_DECIMAL
 from .store import Obj
 
 _SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "chf": "CHF ", "cad": "CA$"}
@@ -187,6 +187,18 @@ def payment_page(
         + f'<button type="submit" id="pay">Pay {escape(total)}</button>'
         "</fieldset></form>"
     )
+    if int(session["amount_total"]) == 0:
+        # Nothing to pay: Stripe asks for no payment method, only a confirmation.
+        card_form = (
+            f'<form method="post" action="/c/pay/{cs_id}" novalidate aria-labelledby="free-title">'
+            '<input type="hidden" name="method" value="free">'
+            '<fieldset><legend id="free-title">Nothing to pay</legend>'
+            '<p class="muted">Your order total is zero, so no payment details are needed.</p>'
+            + _field("email", "Email", st, autocomplete="email", input_type="email")
+            + '<button type="submit" id="confirm">Confirm order</button>'
+            "</fieldset></form>"
+        )
+        bank_method = None
     bank_form = ""
     if bank_method:
         bank_form = (

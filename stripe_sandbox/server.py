@@ -21,6 +21,30 @@ log = logging.getLogger("stripe_sandbox")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PAY_RE = re.compile(r"^/c/pay/([A-Za-z0-9_]+)(/3ds)?/?$")
 MAX_BODY = 1024 * 1024
+BODY_READ_TIMEOUT = 10.0  # a client that announces more bytes than it sends is cut off
+
+
+class BadRequest(Exception):
+    """A request the server cannot frame or decode: answered 4xx, never 500."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def body(self) -> bytes:
+        return json.dumps(
+            {"error": {"type": "invalid_request_error", "message": self.message}}
+        ).encode()
+
+
+def _decode_form(raw: bytes | str, what: str) -> list[tuple[str, str]]:
+    """Form pairs from a body or query; invalid UTF-8 (raw or %-encoded) is a 400."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return parse_qsl(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest(400, f"Invalid request: the {what} is not valid UTF-8.") from None
 
 
 class Sandbox:
@@ -83,10 +107,34 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing --------------------------------------------------------------------------
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        """Read exactly Content-Length bytes. A length that is missing is 0; one that is not a
+        non-negative integer, or above ``MAX_BODY``, is refused before reading (and the
+        connection closed, since the body's end is unknown): ``rfile.read(-1)`` would wait for
+        the client to close the connection."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            raise BadRequest(411, "Chunked request bodies are not supported; send Content-Length.")
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not (raw.isascii() and raw.isdigit()):
+            self.close_connection = True
+            raise BadRequest(400, "Invalid Content-Length header.")
+        length = int(raw)
         if length > MAX_BODY:
-            raise ValueError("body too large")
-        return self.rfile.read(length) if length else b""
+            self.close_connection = True
+            raise BadRequest(413, f"Request body too large (more than {MAX_BODY} bytes).")
+        if not length:
+            return b""
+        self.connection.settimeout(BODY_READ_TIMEOUT)
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            body = b""
+        finally:
+            self.connection.settimeout(None)
+        if len(body) != length:
+            self.close_connection = True
+            raise BadRequest(400, "The request body is shorter than its Content-Length.")
+        return body
 
     def _send(
         self,
@@ -101,6 +149,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, no-store")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -125,20 +175,16 @@ class Handler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         parts = urlsplit(self.path)
         path = parts.path
-        try:
-            body = self._body()
-        except ValueError:
-            self._send(413, b'{"error": {"message": "Request body too large."}}')
-            return
         sandbox = self.server.sandbox
         try:
+            body = self._body()
             if path.startswith("/v1/"):
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 resp = sandbox.api.handle(
                     self.command,
                     path,
-                    parse_qsl(parts.query, keep_blank_values=True),
-                    parse_qsl(body.decode("utf-8"), keep_blank_values=True),
+                    _decode_form(parts.query, "query string"),
+                    _decode_form(body, "request body"),
                     headers,
                 )
                 self._send(resp.status, resp.body, headers=resp.headers)
@@ -152,6 +198,11 @@ class Handler(BaseHTTPRequestHandler):
                 self._html(message_page("Stripe sandbox", "An offline Stripe Checkout emulator."))
             else:
                 self._send(404, b'{"error": {"message": "Not found."}}')
+        except BadRequest as exc:
+            if path.startswith("/c/pay/"):
+                self._html(message_page("Bad request", exc.message), exc.status)
+            else:
+                self._send(exc.status, exc.body())
         except Exception:
             log.exception("unhandled error on %s %s", self.command, path)
             self._send(
@@ -177,14 +228,16 @@ class Handler(BaseHTTPRequestHandler):
         if row is None:
             self._html(message_page("Not found", "This Checkout Session does not exist."), 404)
             return
-        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8")).items()}
+        form: dict[str, str] = dict(_decode_form(body, "form"))  # the last value of a key wins
         if self.command == "GET":
             self._show(cs_id, FormState(), is_3ds)
         elif self.command == "POST" and is_3ds:
             result = engine.authenticate(cs_id, success=form.get("action") == "complete")
             self._after_pay(cs_id, result, FormState())
         elif self.command == "POST":
-            if form.get("method") == "bank_debit":
+            if form.get("method") == "free" or int(row.data["amount_total"]) == 0:
+                self._confirm_free(cs_id, form)
+            elif form.get("method") == "bank_debit":
                 self._pay_bank(cs_id, form)
             else:
                 self._pay_card(cs_id, form)
@@ -300,6 +353,17 @@ class Handler(BaseHTTPRequestHandler):
             country=country[:2].upper() or None,
             postal_code=postal,
         )
+        self._after_pay(cs_id, result, state)
+
+    def _confirm_free(self, cs_id: str, form: dict[str, str]) -> None:
+        state = FormState(values={"email": form.get("email", "")})
+        email = form.get("email", "").strip()
+        if not _EMAIL_RE.match(email):
+            state.errors["email"] = "Enter a valid email address."
+            state.alert = "Please correct the highlighted fields."
+            self._show(cs_id, state)
+            return
+        result = self.server.sandbox.engine.complete_free(cs_id, email=email)
         self._after_pay(cs_id, result, state)
 
     def _pay_bank(self, cs_id: str, form: dict[str, str]) -> None:

@@ -276,12 +276,19 @@ class Store:
             ).fetchall()
         return [str(r[0]) for r in rows]
 
-    def next_due_at(self) -> float | None:
+    def next_due_at(self, exclude: set[str] | None = None) -> float | None:
+        """When the next pending delivery falls due, skipping ``exclude`` (in flight)."""
+        exclude = exclude or set()
         with self.lock:
-            r = self.conn.execute(
-                "SELECT MIN(next_at) FROM deliveries WHERE state = 'pending'"
-            ).fetchone()
-        return float(r[0]) if r and r[0] is not None else None
+            rows = self.conn.execute(
+                "SELECT event_id, next_at FROM deliveries WHERE state = 'pending'"
+                " ORDER BY next_at LIMIT ?",
+                (len(exclude) + 1,),
+            ).fetchall()
+        for event_id, next_at in rows:
+            if event_id not in exclude:
+                return float(next_at)
+        return None
 
     def delivery(self, event_id: str) -> Obj | None:
         with self.lock:

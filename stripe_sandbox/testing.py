@@ -105,6 +105,7 @@ class WebhookReceiver:
     status: int = 200
     fail_first: int = 0  # answer 500 to this many requests first
     delay: float = 0.0
+    redirect_to: str | None = None  # sent as Location (answer with a 3xx ``status``)
     deliveries: list[Delivery] = field(default_factory=list)
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
@@ -142,6 +143,8 @@ class WebhookReceiver:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
+                if receiver.redirect_to:
+                    self.send_header("Location", receiver.redirect_to)
                 self.end_headers()
                 self.wfile.write(payload)
 
@@ -173,6 +176,7 @@ class WebhookReceiver:
             self.status = 200
             self.fail_first = 0
             self.delay = 0.0
+            self.redirect_to = None
 
     def events(self, event_type: str | None = None) -> list[dict[str, Any]]:
         with self._cond:

@@ -26,6 +26,18 @@ def sign(payload: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Stripe treats a 3xx answer as a failed delivery: never follow it (a followed 302 would
+    turn the POST into a GET that some page answers 200)."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+# No redirect handling, and no proxies from the environment: the endpoint is called directly.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+
+
 def event_payload(event: Obj) -> bytes:
     return json.dumps(event, indent=2).encode("utf-8")
 
@@ -66,11 +78,17 @@ class Deliverer:
 
     # -- scheduling -----------------------------------------------------------------------
     def _loop(self) -> None:
+        # Sleep until the next delivery that is not already in flight falls due, or until
+        # ``wake`` is set (a new event, a finished attempt, a config change). Counting in-flight
+        # deliveries here made the wait 0 while one was being posted: a busy loop at 100% CPU
+        # for as long as a slow endpoint took to answer.
         while not self._stop.is_set():
             cfg = self.engine.config
             wait = 0.5
             if not cfg.paused and cfg.webhook_url:
-                due_at = self.store.next_due_at()
+                with self.mu:
+                    busy = set(self.inflight)
+                due_at = self.store.next_due_at(exclude=busy)
                 if due_at is not None:
                     wait = max(0.0, min(wait, due_at - time.time()))
             if wait > 0:
@@ -136,12 +154,15 @@ class Deliverer:
                 },
             )
             try:
-                with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+                with _OPENER.open(req, timeout=timeout) as resp:
                     status = int(resp.status)
                     resp.read(65536)
             except urllib.error.HTTPError as exc:
                 status = int(exc.code)
                 error = f"HTTP {exc.code}"
+                if 300 <= status < 400:
+                    error += " (redirects are not followed: a 3xx is a failed delivery)"
+                exc.close()
             except (TimeoutError, urllib.error.URLError, OSError) as exc:
                 error = f"timed out or unreachable: {type(exc).__name__}"
             if simulated == "timeout":

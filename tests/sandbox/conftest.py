@@ -44,9 +44,14 @@ def sandbox_url(webhook_receiver: WebhookReceiver) -> Iterator[str]:
 
 @pytest.fixture
 def sandbox(sandbox_url: str, webhook_receiver: WebhookReceiver) -> SandboxControl:
-    """The control client, after a full reset (state, toggles and startup config)."""
+    """The control client, after a full reset (state, toggles and startup config).
+
+    ``wait_idle`` after the reset: an attempt of the previous test may still be in flight
+    (reset drops what is pending, not what is being posted); without it, that delivery could
+    reach the receiver after ``clear`` and be counted by this test."""
     ctl = SandboxControl(sandbox_url)
     ctl.reset(config=True)
+    ctl.wait_idle()
     webhook_receiver.clear()
     return ctl
 

@@ -457,10 +457,261 @@ def test_tax_rate_validation(client: Any, schemas: SchemaChecker) -> None:
     assert exc.value.param == "percentage"
 
 
-def test_card_error_is_402_for_raw_clients(sandbox: SandboxControl) -> None:
-    """Declines happen on the hosted page; the API never charges cards directly."""
+def test_no_api_call_charges_a_card_so_none_answers_402(
+    client: Any, sandbox: SandboxControl
+) -> None:
+    """Stripe answers 402 card_error to API calls that charge a card (creating a charge,
+    confirming a PaymentIntent). The subset the shop uses has no such call: the customer pays
+    on the hosted page, and a decline is read from the PaymentIntent's last_payment_error (and
+    the payment_intent.payment_failed event). Creating a charge is not an endpoint here."""
     r = requests.post(
         f"{sandbox.base_url}/v1/charges", auth=(SECRET_KEY, ""), data={"amount": 1}, timeout=5
     )
     assert r.status_code == 404
     assert r.json()["error"]["type"] == "invalid_request_error"
+    s = create_session(client)
+    assert sandbox.pay(s.id, "4000000000000002")["outcome"] == "declined"
+    pi = client.v1.payment_intents.retrieve(
+        str(client.v1.checkout.sessions.retrieve(s.id).payment_intent)
+    )
+    assert pi.last_payment_error.type == "card_error"
+    assert pi.last_payment_error.decline_code == "generic_decline"
+
+
+# -- unit_amount_decimal (issue #3) -------------------------------------------------------------
+def _one_line(currency: str = "usd", **price: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "price_data": {"currency": currency, "product_data": {"name": "Thing"}, **price},
+            "quantity": 1,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("-1", "parameter_invalid_decimal"),
+        ("-0.5", "parameter_invalid_decimal"),
+        ("100000000", "parameter_invalid"),
+        ("99999999.5", "parameter_invalid"),
+        ("1e3", "parameter_invalid_decimal"),
+        ("NaN", "parameter_invalid_decimal"),
+        ("12.0000000000001", "parameter_invalid_decimal"),  # 13 decimal places
+        ("1,5", "parameter_invalid_decimal"),
+    ],
+)
+def test_unit_amount_decimal_is_validated_like_unit_amount(
+    client: Any, schemas: SchemaChecker, value: str, code: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        create_session(client, line_items=_one_line(unit_amount_decimal=value))
+    assert exc.value.http_status == 400
+    assert exc.value.param == "line_items[0][price_data][unit_amount_decimal]"
+    assert exc.value.code == code
+    schemas.check("error", exc.value.json_body)
+    assert client.v1.checkout.sessions.list().data == []
+
+
+def test_unit_amount_decimal_accepted_and_exclusive_with_unit_amount(client: Any) -> None:
+    s = create_session(client, line_items=_one_line(unit_amount_decimal="1999.000000000000"))
+    assert s.amount_total == 1999
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        create_session(client, line_items=_one_line(unit_amount=100, unit_amount_decimal="100"))
+    assert exc.value.param == "line_items[0][price_data][unit_amount_decimal]"
+
+
+# -- charge limits and currencies (issue #3) --------------------------------------------------
+@pytest.mark.parametrize(
+    ("currency", "too_small", "smallest", "shown"),
+    [
+        ("usd", 49, 50, "$0.50 usd"),
+        ("eur", 49, 50, "€0.50 eur"),
+        ("gbp", 29, 30, "£0.30 gbp"),
+        ("cad", 49, 50, "$0.50 cad"),
+        ("aud", 49, 50, "$0.50 aud"),
+        ("jpy", 49, 50, "¥50 jpy"),  # zero-decimal: 50 is fifty yen
+    ],
+)
+def test_minimum_charge_amount(
+    client: Any, schemas: SchemaChecker, currency: str, too_small: int, smallest: int, shown: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        create_session(client, line_items=_one_line(currency, unit_amount=too_small))
+    assert exc.value.http_status == 400
+    assert exc.value.code == "amount_too_small"
+    assert exc.value.user_message == (
+        f"The Checkout Session's total amount due must add up to at least {shown}"
+    )
+    schemas.check("error", exc.value.json_body)
+    s = create_session(client, line_items=_one_line(currency, unit_amount=smallest))
+    assert (s.amount_total, s.currency) == (smallest, currency)
+
+
+def test_minimum_applies_to_the_total_after_discount(client: Any) -> None:
+    coupon = client.v1.coupons.create(params={"amount_off": 960, "currency": "usd"})
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        create_session(
+            client, line_items=_one_line(unit_amount=1000), discounts=[{"coupon": coupon.id}]
+        )
+    assert exc.value.code == "amount_too_small"
+
+
+def test_maximum_charge_amount(client: Any) -> None:
+    line = _one_line(unit_amount=99_999_999)
+    line[0]["quantity"] = 2
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        create_session(client, line_items=line)
+    assert exc.value.http_status == 400
+    assert exc.value.code == "amount_too_large"
+    assert "no more than $999,999.99 usd" in str(exc.value.user_message)
+    assert create_session(client, line_items=_one_line(unit_amount=99_999_999)).amount_total == (
+        99_999_999
+    )
+
+
+@pytest.mark.parametrize("currency", ["xyz", "btc", "us", "usdd"])
+def test_unsupported_currency_is_rejected(client: Any, currency: str) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        create_session(client, line_items=_one_line(currency, unit_amount=1000))
+    assert exc.value.http_status == 400
+    assert exc.value.param == "line_items[0][price_data][currency]"
+    assert "Invalid currency" in str(exc.value.user_message)
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.coupons.create(params={"amount_off": 100, "currency": currency})
+    assert exc.value.param == "currency"
+
+
+# -- zero totals (issue #3) ---------------------------------------------------------------------
+def test_zero_total_session_needs_no_payment(
+    client: Any, sandbox: SandboxControl, schemas: SchemaChecker
+) -> None:
+    free = client.v1.coupons.create(params={"percent_off": 100, "duration": "once"})
+    s = create_session(client, discounts=[{"coupon": free.id}])
+    schemas.check("checkout.session", s)
+    assert (s.amount_total, s.status, s.payment_status) == (0, "open", "no_payment_required")
+    outcome = sandbox.pay(s.id)
+    assert outcome["outcome"] == "succeeded"
+    assert outcome["redirect_url"] == SUCCESS_URL.replace("{CHECKOUT_SESSION_ID}", s.id)
+    done = client.v1.checkout.sessions.retrieve(s.id)
+    schemas.check("checkout.session", done)
+    assert (done.status, done.payment_status) == ("complete", "no_payment_required")
+    assert done.payment_intent is None
+    assert done.customer_details.email == "customer@example.com"
+    events = client.v1.events.list()
+    assert [e.type for e in events.data] == ["checkout.session.completed"]
+    assert events.data[0].data.object.payment_status == "no_payment_required"
+    assert events.data[0].data.object.payment_intent is None
+    assert client.v1.coupons.retrieve(free.id).times_redeemed == 1
+    assert sandbox.pay(s.id)["outcome"] == "not_open"
+
+
+def test_free_items_session_needs_no_payment(client: Any, sandbox: SandboxControl) -> None:
+    s = create_session(client, line_items=_one_line(unit_amount=0))
+    assert (s.amount_total, s.payment_status) == (0, "no_payment_required")
+    assert sandbox.pay(s.id, method="bank_debit")["outcome"] == "succeeded"
+    done = client.v1.checkout.sessions.retrieve(s.id)
+    assert (done.payment_status, done.payment_intent) == ("no_payment_required", None)
+
+
+# -- session.url (issue #3) ---------------------------------------------------------------------
+def test_url_is_null_once_complete_or_expired(
+    client: Any, sandbox: SandboxControl, schemas: SchemaChecker
+) -> None:
+    paid = create_session(client)
+    expired = create_session(client)
+    still_open = create_session(client)
+    sandbox.pay(paid.id)
+    gone = client.v1.checkout.sessions.expire(expired.id)
+    schemas.check("checkout.session", gone)
+    assert gone.url is None
+    for cs_id in (paid.id, expired.id):
+        got = client.v1.checkout.sessions.retrieve(cs_id)
+        schemas.check("checkout.session", got)
+        assert got.url is None
+    listed = {x.id: x.url for x in client.v1.checkout.sessions.list().data}
+    assert listed == {paid.id: None, expired.id: None, still_open.id: still_open.url}
+    assert still_open.url is not None
+    for kind in ("checkout.session.completed", "checkout.session.expired"):
+        [evt] = client.v1.events.list(params={"type": kind}).data
+        assert evt.data.object.url is None
+    # a session that expires by itself on the sandbox clock, too
+    late = create_session(client, expires_at=int(time.time()) + 1800)
+    sandbox.set_clock(advance=1801)
+    assert client.v1.checkout.sessions.retrieve(late.id).url is None
+
+
+# -- expand line_items.data.price.product (issue #3) -------------------------------------------
+def test_expand_line_item_products(client: Any, schemas: SchemaChecker) -> None:
+    vat = _rate(client)
+    params = session_params()
+    params["line_items"][0]["tax_rates"] = [vat.id]
+    s = client.v1.checkout.sessions.create(params=params)
+    got = client.v1.checkout.sessions.retrieve(
+        s.id, params={"expand": ["line_items.data.price.product", "line_items.data.taxes"]}
+    )
+    body = raw(got)
+    schemas.check("checkout.session", body)
+    first, second = body["line_items"]["data"]
+    for item in (first, second):
+        schemas.check("item", item)
+        schemas.check("product", item["price"]["product"])
+    assert first["price"]["product"]["name"] == "Linen shirt"
+    assert first["price"]["product"]["metadata"] == {"sku": "SHIRT-M"}
+    assert first["price"]["product"]["id"].startswith("prod_")
+    assert first["taxes"][0]["rate"]["id"] == vat.id  # both expansions kept
+    assert got.line_items.data[1].price.product.name == "Socks"
+    items = client.v1.checkout.sessions.line_items.list(
+        s.id, params={"expand": ["data.price.product"]}
+    )
+    schemas.check_list("item", items)
+    assert raw(items)["data"][0]["price"]["product"] == first["price"]["product"]
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.checkout.sessions.retrieve(
+            s.id, params={"expand": ["line_items.data.price.nope"]}
+        )
+    assert exc.value.param == "expand"
+
+
+# -- idempotency after execution and on the sandbox clock (issue #3) ---------------------------
+def test_post_execution_failure_is_stored_and_replayed(
+    client: Any, sandbox: SandboxControl, schemas: SchemaChecker
+) -> None:
+    key = f"checkout-{uuid.uuid4()}"
+    sandbox.fail_next_api(1)  # the request runs, then the server fails
+    with pytest.raises(stripe.APIError) as first:
+        client.v1.checkout.sessions.create(
+            params=session_params(), options={"idempotency_key": key}
+        )
+    assert first.value.http_status == 500
+    schemas.check("error", first.value.json_body)
+    with pytest.raises(stripe.APIError) as again:
+        client.v1.checkout.sessions.create(
+            params=session_params(), options={"idempotency_key": key}
+        )
+    assert again.value.http_status == 500
+    assert (again.value.headers or {}).get("Idempotent-Replayed") == "true"
+    assert again.value.json_body == first.value.json_body
+    # it ran exactly once, and is not run again however often it is retried with the key
+    assert len(client.v1.checkout.sessions.list().data) == 1
+    fresh = client.v1.checkout.sessions.create(params=session_params())
+    assert fresh.status == "open"
+    assert len(client.v1.checkout.sessions.list().data) == 2
+
+
+def test_idempotency_keys_expire_on_the_sandbox_clock(client: Any, sandbox: SandboxControl) -> None:
+    key = f"checkout-{uuid.uuid4()}"
+    opts: stripe.RequestOptions = {"idempotency_key": key}
+    first = client.v1.checkout.sessions.create(params=session_params(), options=opts)
+    sandbox.set_clock(advance=23 * 3600)
+    with pytest.raises(stripe.IdempotencyError):
+        client.v1.checkout.sessions.create(
+            params=session_params(client_reference_id="other"), options=opts
+        )
+    sandbox.set_clock(advance=3600 + 1)  # now over 24 h old: the key may be reused
+    again = client.v1.checkout.sessions.create(
+        params=session_params(client_reference_id="other"), options=opts
+    )
+    assert again.id != first.id
+    assert again.client_reference_id == "other"
+    assert "Idempotent-Replayed" not in again.last_response.headers

@@ -229,3 +229,26 @@ def test_unknown_session_page(shop: Any, merchant: str, sandbox: SandboxControl)
     response = shop.goto(f"{sandbox.base_url}/c/pay/cs_test_nope")
     assert response.status == 404
     assert shop.get_by_role("heading", name="Not found").is_visible()
+
+
+def test_zero_total_page_asks_for_no_card(
+    shop: Any, merchant: str, client: Any, webhook_receiver: WebhookReceiver
+) -> None:
+    """A 100% coupon: a confirm button instead of a card form; no PaymentIntent."""
+    free = client.v1.coupons.create(params={"percent_off": 100})
+    s = create_session(client, merchant=merchant, discounts=[{"coupon": free.id}])
+    shop.goto(s.url)
+    assert shop.get_by_role("table", name="Order summary").locator("#total").inner_text() == (
+        "€0.00"
+    )
+    assert shop.get_by_label("Card number").count() == 0
+    assert shop.get_by_role("button", name="Pay with bank debit").count() == 0
+    assert shop.get_by_label("Email").input_value() == "buyer@example.com"
+    shop.get_by_role("button", name="Confirm order").click()
+    shop.wait_for_url(f"{merchant}/success/?session_id={s.id}")
+    done = client.v1.checkout.sessions.retrieve(s.id)
+    assert (done.status, done.payment_status) == ("complete", "no_payment_required")
+    assert done.payment_intent is None
+    assert done.url is None
+    webhook_receiver.wait_for("checkout.session.completed")
+    assert [e["type"] for e in webhook_receiver.events()] == ["checkout.session.completed"]
