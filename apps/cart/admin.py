@@ -23,6 +23,6 @@ class CartAdmin(admin.ModelAdmin[Cart]):
     list_filter = ["status", "currency"]
     search_fields = ["id", "user__email"]
     list_select_related = ["user"]
-    readonly_fields = ["version", "session_key", "created_at", "updated_at"]
+    readonly_fields = ["version", "session_hash", "created_at", "updated_at"]
     raw_id_fields = ["user"]
     inlines = [CartLineInline, CartCouponInline]

@@ -1,5 +1,6 @@
 """Carts: one active cart per customer (by user) or guest (by session), its lines and
-the coupons applied to it.
+the coupons applied to it. A guest cart is found by the id kept in the session *and* the
+hash of that session's key.
 
 `version` is bumped by every write (cart.services) and checked by writes that say
 which version they were based on, so two tabs cannot silently overwrite each other.
@@ -31,7 +32,9 @@ class Cart(TimeStampedModel):
         on_delete=models.CASCADE,
         related_name="carts",
     )
-    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    # SHA-256 (hex) of the guest's Django session key, never the key itself: a database
+    # read must not hand out live session cookies. Empty once a customer owns the cart.
+    session_hash = models.CharField(max_length=64, blank=True, db_index=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
     )
@@ -49,7 +52,7 @@ class Cart(TimeStampedModel):
                 name="cart_one_active_per_user",
             ),
             models.CheckConstraint(
-                condition=Q(user__isnull=False) | ~Q(session_key=""),
+                condition=Q(user__isnull=False) | ~Q(session_hash=""),
                 name="cart_has_owner",
             ),
         ]

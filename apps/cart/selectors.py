@@ -3,13 +3,14 @@
 `cart_view` issues a fixed number of queries whatever the number of lines.
 """
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models import Prefetch, Sum
+from django.db.models import F, Prefetch, Sum
 from django.utils import timezone
 
 from apps.cart.models import MAX_LINE_QUANTITY, Cart, CartLine
@@ -33,28 +34,41 @@ CART_SESSION_KEY = "cart_id"
 User = AbstractBaseUser | AnonymousUser
 
 
-def _session_cart_id(session: SessionBase) -> int | None:
+def session_hash(session_key: str) -> str:
+    """What a guest cart stores instead of the session key (a DB read must not leak keys)."""
+    return hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def _session_cart_id(session: SessionBase) -> tuple[int, str] | None:
+    """The guest cart id kept in the session, with the hash its cart must carry."""
     raw = session.get(CART_SESSION_KEY)
-    return raw if isinstance(raw, int) else None
+    key = session.session_key
+    if not isinstance(raw, int) or isinstance(raw, bool) or not key:
+        return None
+    return raw, session_hash(key)
 
 
 def active_cart(*, user: User | None, session: SessionBase) -> Cart | None:
     """The shopper's active cart: by user when signed in, else the guest cart in the session."""
     if user is not None and user.is_authenticated:
         return Cart.objects.filter(user_id=user.pk, status=Cart.Status.ACTIVE).first()
-    cart_id = _session_cart_id(session)
-    if cart_id is None:
+    found = _session_cart_id(session)
+    if found is None:
         return None
-    return Cart.objects.filter(pk=cart_id, user__isnull=True, status=Cart.Status.ACTIVE).first()
+    cart_id, digest = found
+    return Cart.objects.filter(
+        pk=cart_id, user__isnull=True, session_hash=digest, status=Cart.Status.ACTIVE
+    ).first()
 
 
 def owned_cart(cart_id: int, *, user: User | None, session: SessionBase) -> Cart | None:
     """This cart if it belongs to the shopper, else None (the API answers 404)."""
     if user is not None and user.is_authenticated:
         return Cart.objects.filter(pk=cart_id, user_id=user.pk).first()
-    if _session_cart_id(session) != cart_id:
+    found = _session_cart_id(session)
+    if found is None or found[0] != cart_id:
         return None
-    return Cart.objects.filter(pk=cart_id, user__isnull=True).first()
+    return Cart.objects.filter(pk=cart_id, user__isnull=True, session_hash=found[1]).first()
 
 
 def item_count(*, user: User | None, session: SessionBase) -> int:
@@ -63,10 +77,11 @@ def item_count(*, user: User | None, session: SessionBase) -> int:
     if user is not None and user.is_authenticated:
         lines = lines.filter(cart__user_id=user.pk)
     else:
-        cart_id = _session_cart_id(session)
-        if cart_id is None:
+        found = _session_cart_id(session)
+        if found is None:
             return 0
-        lines = lines.filter(cart_id=cart_id, cart__user__isnull=True)
+        cart_id, digest = found
+        lines = lines.filter(cart_id=cart_id, cart__user__isnull=True, cart__session_hash=digest)
     total = lines.aggregate(n=Sum("quantity"))["n"]
     return int(total or 0)
 
@@ -183,11 +198,15 @@ def discount_lines(
 
 
 def applied_coupons(cart: Cart) -> list[Coupon]:
-    """The cart's coupons in the order they were applied, rules prefetched."""
+    """The cart's coupons in the order they were applied, rules prefetched. Each carries
+    `application_id` and `applied_at` from its CartCoupon row (the API's AppliedCoupon)."""
     return list(
-        with_rules(Coupon.objects.filter(cart_applications__cart=cart)).order_by(
-            "cart_applications__applied_at", "cart_applications__id"
+        with_rules(Coupon.objects.filter(cart_applications__cart=cart))
+        .annotate(
+            application_id=F("cart_applications__id"),
+            applied_at=F("cart_applications__applied_at"),
         )
+        .order_by("cart_applications__applied_at", "cart_applications__id")
     )
 
 

@@ -38,6 +38,7 @@ from apps.cart.selectors import (
     active_cart,
     applied_coupons,
     discount_lines,
+    session_hash,
 )
 from apps.catalog.models import ProductVariant
 from apps.inventory.availability import StockStatus
@@ -82,7 +83,7 @@ def get_or_create_cart(*, user: User | None, session: SessionBase) -> Cart:
     if session.session_key is None:
         session.save()
     assert session.session_key is not None
-    cart = _new_cart(session_key=session.session_key)
+    cart = _new_cart(session_hash=session_hash(session.session_key))
     session[CART_SESSION_KEY] = cart.pk
     logger.info("guest cart created", extra={"cart_id": cart.pk})
     return cart
@@ -336,27 +337,50 @@ class MergeResult:
 def merge_guest_cart(guest_cart_id: int | None, user: AbstractBaseUser) -> MergeResult:
     """On sign-in: fold the guest cart into the customer's cart. Quantities of the same
     item are summed and capped by available stock (and 99); the guest cart is deleted.
-    With no customer cart yet, the guest cart simply becomes the customer's."""
+    With no customer cart yet, the guest cart simply becomes the customer's.
+
+    Safe against concurrent sign-ins: both carts are locked and re-checked before anything
+    moves (a guest cart merges once), and when another request created or adopted the
+    customer's cart meanwhile (IntegrityError on the one-active-cart constraint) the merge
+    runs once more, into that cart."""
     if guest_cart_id is None:
         return MergeResult(None)
-    guest = Cart.objects.filter(
-        pk=guest_cart_id, user__isnull=True, status=Cart.Status.ACTIVE
-    ).first()
-    if guest is None:
-        return MergeResult(None)
+    try:
+        return _merge_once(guest_cart_id, user)
+    except IntegrityError:
+        logger.info(
+            "guest cart merge raced another write; retrying",
+            extra={"guest_cart_id": guest_cart_id, "user_id": user.pk},
+        )
+        return _merge_once(guest_cart_id, user)
+
+
+def _merge_once(guest_cart_id: int, user: AbstractBaseUser) -> MergeResult:
     with transaction.atomic():
-        target = Cart.objects.filter(user_id=user.pk, status=Cart.Status.ACTIVE).first()
+        target_id = (
+            Cart.objects.filter(user_id=user.pk, status=Cart.Status.ACTIVE)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        # Lock both carts in primary-key order, then re-check what was read unlocked.
+        ids = [guest_cart_id] if target_id is None else [guest_cart_id, target_id]
+        locked = {
+            c.pk: c for c in Cart.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+        guest = locked.get(guest_cart_id)
+        if guest is None or guest.user_id is not None or guest.status != Cart.Status.ACTIVE:
+            return MergeResult(None)  # already merged, adopted, converted or expired
+        target = locked.get(target_id) if target_id is not None else None
+        if target is not None and (
+            target.status != Cart.Status.ACTIVE or target.user_id != user.pk
+        ):
+            target = None  # checked out meanwhile: the guest cart becomes the active one
         if target is None:
-            adopted = Cart.objects.filter(pk=guest.pk, user__isnull=True).update(
-                user_id=user.pk, session_key="", updated_at=timezone.now()
-            )
-            if not adopted:
-                return MergeResult(None)
-            guest.refresh_from_db()
+            guest.user_id = user.pk
+            guest.session_hash = ""
+            guest.save(update_fields=["user", "session_hash", "updated_at"])
             logger.info("guest cart adopted", extra={"cart_id": guest.pk, "user_id": user.pk})
             return MergeResult(guest)
-        # Lock both carts in primary-key order.
-        list(Cart.objects.select_for_update().filter(pk__in=[guest.pk, target.pk]).order_by("pk"))
         result = _merge_lines(guest, target)
         _merge_coupons(guest, target, result)
         guest.delete()

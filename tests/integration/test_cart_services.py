@@ -1,10 +1,14 @@
 """Cart rules on real PostgreSQL: quantities, stock, versions, coupons, merge, expiry."""
 
+import hashlib
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.sessions.backends.cache import SessionStore
+from django.db import connection
 from django.utils import timezone
 
 from apps.cart import errors, selectors, services
@@ -401,3 +405,109 @@ def test_expire_stale_carts() -> None:
     assert Cart.objects.get(pk=stale.pk).status == Cart.Status.ABANDONED
     assert Cart.objects.get(pk=fresh.pk).status == Cart.Status.ACTIVE
     assert not Cart.objects.filter(pk=old.pk).exists()
+
+
+def test_guest_cart_stores_a_hash_of_the_session_key_not_the_key() -> None:
+    """Regression: the raw session key was stored, so a DB read gave session-hijack material."""
+    session = SessionStore()
+    cart = services.get_or_create_cart(user=None, session=session)
+    assert session.session_key
+    stored = Cart.objects.filter(pk=cart.pk).values()[0]
+    assert session.session_key not in {str(v) for v in stored.values()}
+    assert stored["session_hash"] == hashlib.sha256(session.session_key.encode()).hexdigest()
+    assert selectors.active_cart(user=None, session=session) == cart
+    assert selectors.owned_cart(cart.pk, user=None, session=session) == cart
+    # The cart id alone is not enough: it must come with the session it belongs to.
+    other = SessionStore()
+    other.save()
+    other[selectors.CART_SESSION_KEY] = cart.pk
+    assert selectors.active_cart(user=None, session=other) is None
+    assert selectors.owned_cart(cart.pk, user=None, session=other) is None
+    assert selectors.item_count(user=None, session=other) == 0
+
+
+def _race(targets: list[Callable[[], object]]) -> list[object]:
+    """Run the callables at once, each on its own thread and database connection; return
+    each one's result or the exception it raised, in order (every outcome is recorded)."""
+    barrier = threading.Barrier(len(targets))
+    outcomes: list[object] = [None] * len(targets)
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait()
+            outcomes[i] = targets[i]()
+        except Exception as exc:  # recorded and asserted on by the test
+            outcomes[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(targets))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_concurrent_sign_ins_with_two_guest_carts_end_in_one_summed_cart(round_: int) -> None:
+    """Regression: two sign-ins at once (two devices, no customer cart yet) both adopted
+    their guest cart; the second hit the one-active-cart constraint and its items were lost."""
+    user = make_user()
+    mug = variant_of(make_product(stock=50))
+    tent = variant_of(make_product(stock=50))
+    first, second = guest_cart(), guest_cart()
+    services.add_line(first, mug.pk, 2)
+    services.add_line(first, tent.pk, 1)
+    services.add_line(second, mug.pk, 3)
+    outcomes = _race(
+        [
+            lambda: services.merge_guest_cart(first.pk, user),
+            lambda: services.merge_guest_cart(second.pk, user),
+        ]
+    )
+    assert all(isinstance(o, services.MergeResult) for o in outcomes), outcomes
+    results = [o for o in outcomes if isinstance(o, services.MergeResult)]
+    (cart,) = Cart.objects.filter(user=user)
+    assert cart.status == Cart.Status.ACTIVE
+    assert cart.pk in (first.pk, second.pk)
+    assert Cart.objects.count() == 1  # the other guest cart was merged and deleted
+    assert all(r.cart is not None and r.cart.pk == cart.pk for r in results)
+    quantities = dict(CartLine.objects.filter(cart=cart).values_list("variant_id", "quantity"))
+    assert quantities == {mug.pk: 5, tent.pk: 1}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_the_same_guest_cart_merged_twice_at_once_is_counted_once(round_: int) -> None:
+    """Two tabs signing in with the same guest session: quantities are summed once."""
+    user = make_user()
+    mug = variant_of(make_product(stock=50))
+    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    services.add_line(mine, mug.pk, 1)
+    version_before = Cart.objects.get(pk=mine.pk).version
+    guest = guest_cart()
+    services.add_line(guest, mug.pk, 2)
+    outcomes = _race(
+        [
+            lambda: services.merge_guest_cart(guest.pk, user),
+            lambda: services.merge_guest_cart(guest.pk, user),
+        ]
+    )
+    assert all(isinstance(o, services.MergeResult) for o in outcomes), outcomes
+    results = [o for o in outcomes if isinstance(o, services.MergeResult)]
+    merged = [r for r in results if r.cart is not None]
+    skipped = [r for r in results if r.cart is None]
+    assert len(merged) == 1
+    assert len(skipped) == 1
+    assert merged[0].cart is not None
+    assert merged[0].cart.pk == mine.pk
+    assert merged[0].moved == 1
+    assert skipped[0].messages == []
+    assert list(CartLine.objects.filter(cart=mine).values_list("variant_id", "quantity")) == [
+        (mug.pk, 3)
+    ]
+    assert not Cart.objects.filter(pk=guest.pk).exists()
+    assert Cart.objects.get(pk=mine.pk).version == version_before + 1
