@@ -1,8 +1,14 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from apps.catalog.models import Brand, Category, Product, ProductImage, ProductVariant
+from apps.inventory import services as inventory_services
+from apps.inventory.admin import StockInline, save_stock_form
 from apps.inventory.models import StockItem
 
 
@@ -22,14 +28,6 @@ class BrandAdmin(admin.ModelAdmin[Brand]):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
-
-
-class StockInline(admin.StackedInline[StockItem, ProductVariant]):
-    model = StockItem
-    extra = 0
-    can_delete = False
-    readonly_fields = ["on_hand", "reserved"]
-    fields = ["on_hand", "reserved", "allow_backorder", "track_quantity", "low_stock_threshold"]
 
 
 class VariantInline(admin.TabularInline[ProductVariant, Product]):
@@ -83,6 +81,18 @@ class ProductAdmin(admin.ModelAdmin[Product]):
         ("SEO", {"fields": ["seo_title", "seo_description"], "classes": ["collapse"]}),
     ]
 
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[Product],
+        formsets: list[BaseInlineFormSet[Any, Product, Any]],
+        change: bool,
+    ) -> None:
+        """Variants added here get their (empty) stock row, editable on the variant page."""
+        super().save_related(request, form, formsets, change)
+        for variant in form.instance.variants.filter(stock__isnull=True):
+            inventory_services.ensure_stock_item(variant)
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Product], search_term: str
     ) -> tuple[QuerySet[Product], bool]:
@@ -98,3 +108,31 @@ class ProductVariantAdmin(admin.ModelAdmin[ProductVariant]):
     search_fields = ["sku", "product__name"]
     autocomplete_fields = ["product"]
     inlines = [StockInline]
+
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[ProductVariant],
+        formset: BaseInlineFormSet[Any, ProductVariant, Any],
+        change: bool,
+    ) -> None:
+        """Stock goes through the inventory service, so `reserved` is never written here."""
+        if formset.model is not StockItem:
+            super().save_formset(request, form, formset, change)
+            return
+        changed = [f for f in formset.forms if f.instance.pk is not None and f.has_changed()]
+        for stock_form in changed:
+            save_stock_form(request, stock_form)
+        # What formset.save() would have recorded, for the admin's change message.
+        formset.new_objects, formset.deleted_objects = [], []
+        formset.changed_objects = [(f.instance, f.changed_data) for f in changed]
+
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[ProductVariant],
+        formsets: list[BaseInlineFormSet[Any, ProductVariant, Any]],
+        change: bool,
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        inventory_services.ensure_stock_item(form.instance)

@@ -31,16 +31,81 @@ class StockLevelFilter(admin.SimpleListFilter):
         return queryset
 
 
+MAX_COUNT = 1_000_000_000  # below the database integer limit, far above any real count
+
+
 class StockItemForm(forms.ModelForm[StockItem]):
-    """on_hand is edited through a stock count so every change lands in the ledger."""
+    """Staff edit the flags and may enter a count; `reserved` is never a form field.
+
+    Checkouts change `reserved` concurrently, so the admin saves through
+    `inventory.services.update_stock_settings` (row lock, update_fields, ledger row), and
+    levels the database would refuse are reported here as a form error, not a 500.
+    """
 
     counted = forms.IntegerField(
-        min_value=0, required=False, help_text="Counted units on hand (records an adjustment)."
+        min_value=0,
+        max_value=MAX_COUNT,
+        required=False,
+        help_text="Counted units on hand (records an adjustment in the ledger).",
     )
 
     class Meta:
         model = StockItem
         fields = ["allow_backorder", "track_quantity", "low_stock_threshold"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk is None or self.errors:
+            return cleaned
+        counted = cleaned.get("counted")
+        try:
+            services.check_stock_levels(
+                on_hand=self.instance.on_hand if counted is None else counted,
+                reserved=self.instance.reserved,
+                track_quantity=bool(cleaned.get("track_quantity")),
+                allow_backorder=bool(cleaned.get("allow_backorder")),
+            )
+        except InvalidStockChange as exc:
+            raise forms.ValidationError(f"Not saved: {exc}.") from exc
+        return cleaned
+
+
+def save_stock_form(request: HttpRequest, form: forms.ModelForm[StockItem]) -> None:
+    """Apply a validated StockItemForm through the service (never `form.save()`)."""
+    data = form.cleaned_data
+    try:
+        services.update_stock_settings(
+            form.instance.pk,
+            allow_backorder=bool(data.get("allow_backorder")),
+            track_quantity=bool(data.get("track_quantity")),
+            low_stock_threshold=int(data.get("low_stock_threshold") or 0),
+            counted=data.get("counted"),
+            note=f"stock count by staff #{request.user.pk}",
+        )
+    except InvalidStockChange as exc:  # a checkout reserved units since the form was checked
+        messages.error(request, f"Stock of {form.instance} not changed: {exc}.")
+    form.instance.refresh_from_db()
+
+
+class StockInline(admin.StackedInline[StockItem, Any]):
+    """Stock on the variant page; created with the variant, edited like the stock page."""
+
+    model = StockItem
+    form = StockItemForm
+    extra = 0
+    can_delete = False
+    readonly_fields = ["on_hand", "reserved"]
+    fields = [
+        "on_hand",
+        "reserved",
+        "counted",
+        "allow_backorder",
+        "track_quantity",
+        "low_stock_threshold",
+    ]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 class MovementInline(admin.TabularInline[StockMovement, StockItem]):
@@ -94,18 +159,28 @@ class StockItemAdmin(admin.ModelAdmin[StockItem]):
     def available_units(self, obj: StockItem) -> int:
         return obj.available
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Stock rows are created with their variant (one per variant), never on their own."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Deleting a stock row would drop its ledger and open reservations."""
+        return False
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> StockItem | None:
+        """On a save, lock the row for the request's transaction: the form checks levels
+        against the reserved count a checkout cannot change until the save commits."""
+        found = super().get_object(request, object_id, from_field)
+        if found is None or request.method != "POST":
+            return found
+        return StockItem.objects.select_for_update().get(pk=found.pk)
+
     def save_model(
         self, request: HttpRequest, obj: StockItem, form: forms.ModelForm[StockItem], change: bool
     ) -> None:
-        super().save_model(request, obj, form, change)
-        counted = form.cleaned_data.get("counted")
-        if counted is not None:
-            try:
-                services.set_on_hand(
-                    obj.pk, counted, note=f"stock count by staff #{request.user.pk}"
-                )
-            except InvalidStockChange as exc:
-                messages.error(request, f"Stock not changed: {exc}")
+        save_stock_form(request, form)
 
 
 @admin.register(StockMovement)

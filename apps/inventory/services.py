@@ -7,6 +7,20 @@ from apps.inventory.errors import InvalidStockChange
 from apps.inventory.models import StockItem, StockMovement
 
 
+def check_stock_levels(
+    *, on_hand: int, reserved: int, track_quantity: bool, allow_backorder: bool
+) -> None:
+    """Raise InvalidStockChange, saying why, for levels the database constraints refuse."""
+    if on_hand < 0:
+        raise InvalidStockChange(f"on hand cannot be negative ({on_hand})")
+    if track_quantity and not allow_backorder and reserved > on_hand:
+        raise InvalidStockChange(
+            f"{reserved} units are reserved by open checkouts but only {on_hand} would be on"
+            " hand; allow backorders or receive stock first (reservations are released when"
+            " those checkouts finish or expire)"
+        )
+
+
 def ensure_stock_item(variant: ProductVariant) -> StockItem:
     """The variant's stock row, created empty if missing (insert, then read the winner)."""
     item, _ = StockItem.objects.get_or_create(variant=variant)
@@ -25,12 +39,12 @@ def change_on_hand(
     """Add (receipt, return) or remove (adjustment) units on hand, never below zero."""
     item = StockItem.objects.select_for_update().get(pk=stock_item_id)
     new_on_hand = item.on_hand + delta
-    if new_on_hand < 0:
-        raise InvalidStockChange(f"on hand would become {new_on_hand}")
-    if item.track_quantity and not item.allow_backorder and item.reserved > new_on_hand:
-        raise InvalidStockChange(
-            f"{item.reserved} units are reserved; on hand cannot drop to {new_on_hand}"
-        )
+    check_stock_levels(
+        on_hand=new_on_hand,
+        reserved=item.reserved,
+        track_quantity=item.track_quantity,
+        allow_backorder=item.allow_backorder,
+    )
     item.on_hand = new_on_hand
     item.save(update_fields=["on_hand", "updated_at"])
     StockMovement.objects.create(
@@ -57,3 +71,47 @@ def set_on_hand(stock_item_id: int, on_hand: int, *, note: str = "stock count") 
         return change_on_hand(
             stock_item_id, delta=delta, kind=StockMovement.Kind.ADJUSTMENT, note=note
         )
+
+
+SETTINGS_FIELDS = ["allow_backorder", "track_quantity", "low_stock_threshold"]
+
+
+@transaction.atomic
+def update_stock_settings(
+    stock_item_id: int,
+    *,
+    allow_backorder: bool,
+    track_quantity: bool,
+    low_stock_threshold: int,
+    counted: int | None = None,
+    note: str = "stock count",
+) -> StockItem:
+    """Staff edits: the flags and, optionally, a stock count, checked together under lock.
+
+    `reserved` is never written here: checkouts change it concurrently, so this saves only
+    the fields staff edit (update_fields), and a count goes to the ledger as an adjustment.
+    """
+    item = StockItem.objects.select_for_update().get(pk=stock_item_id)
+    on_hand = item.on_hand if counted is None else counted
+    check_stock_levels(
+        on_hand=on_hand,
+        reserved=item.reserved,
+        track_quantity=track_quantity,
+        allow_backorder=allow_backorder,
+    )
+    delta = on_hand - item.on_hand
+    item.allow_backorder = allow_backorder
+    item.track_quantity = track_quantity
+    item.low_stock_threshold = low_stock_threshold
+    item.on_hand = on_hand
+    item.save(update_fields=[*SETTINGS_FIELDS, *(["on_hand"] if delta else []), "updated_at"])
+    if delta:
+        StockMovement.objects.create(
+            stock_item=item,
+            kind=StockMovement.Kind.ADJUSTMENT,
+            on_hand_delta=delta,
+            on_hand_after=item.on_hand,
+            reserved_after=item.reserved,
+            note=note,
+        )
+    return item

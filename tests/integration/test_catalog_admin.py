@@ -4,16 +4,19 @@
 so each test changes only what it is about.
 """
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
 from django import forms
+from django.db.models import F
+from django.db.models.signals import pre_save
 from django.test import Client
 from django.urls import reverse
 
 from apps.catalog.models import Product, ProductVariant
+from apps.inventory.models import StockItem, StockMovement
 from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +111,167 @@ def test_product_admin_variant_inline_refuses_malformed_options(admin_client: Cl
     assert "given twice" in form_errors(response)
     assert ProductVariant.objects.get(product=product).options == []
     assert Product.objects.filter(pk=product.pk).exists()
+
+
+# --- Stock: staff edits never overwrite reservations, and never 500 -------------------------
+
+
+def stock_item(on_hand: int = 10, **kwargs: object) -> StockItem:
+    return StockItem.objects.get(variant__product=make_product(stock=on_hand, **kwargs))  # type: ignore[arg-type]
+
+
+@contextmanager
+def reservation_lands_during_save(item: StockItem, units: int) -> Iterator[None]:
+    """A checkout reserving `units` after the admin read the row and before it writes it:
+    the worst moment for a lost update (the admin's own save triggers it)."""
+
+    def reserve(sender: object, instance: StockItem, **kwargs: object) -> None:
+        if instance.pk == item.pk:
+            pre_save.disconnect(reserve, sender=StockItem)
+            StockItem.objects.filter(pk=item.pk).update(reserved=F("reserved") + units)
+
+    pre_save.connect(reserve, sender=StockItem, weak=False)
+    try:
+        yield
+    finally:
+        pre_save.disconnect(reserve, sender=StockItem)
+
+
+def test_stock_admin_save_keeps_reservations_made_meanwhile(admin_client: Client) -> None:
+    item = stock_item(10)
+    url = change_url(item)
+    data = change_form_data(admin_client.get(url))
+    assert "reserved" not in data  # read-only: never posted, never written
+    StockItem.objects.filter(pk=item.pk).update(reserved=3)  # between GET and POST
+    data.update(low_stock_threshold=2, counted=12)
+    with reservation_lands_during_save(item, 2):
+        response = admin_client.post(url, data)
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.on_hand, item.reserved, item.low_stock_threshold) == (12, 5, 2)
+    movement = item.movements.get()
+    assert (movement.kind, movement.on_hand_delta) == (StockMovement.Kind.ADJUSTMENT, 2)
+
+
+def test_stock_admin_flag_change_keeps_reservations(admin_client: Client) -> None:
+    item = stock_item(10)
+    url = change_url(item)
+    data = change_form_data(admin_client.get(url))
+    data["allow_backorder"] = "on"
+    with reservation_lands_during_save(item, 4):
+        assert admin_client.post(url, data).status_code == 302
+    item.refresh_from_db()
+    assert (item.allow_backorder, item.reserved, item.on_hand) == (True, 4, 10)
+    assert not item.movements.exists()
+
+
+def test_turning_backorder_off_with_reservations_beyond_stock_is_a_form_error(
+    admin_client: Client,
+) -> None:
+    item = stock_item(2, allow_backorder=True)
+    StockItem.objects.filter(pk=item.pk).update(reserved=5)
+    url = change_url(item)
+    data = change_form_data(admin_client.get(url))
+    data.pop("allow_backorder")
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    errors = form_errors(response)
+    assert "5 units are reserved" in errors
+    assert "only 2 would be on hand" in errors
+    assert "5 units are reserved" in response.content.decode()
+    item.refresh_from_db()
+    assert item.allow_backorder is True
+
+
+def test_counting_below_reserved_units_is_a_form_error(admin_client: Client) -> None:
+    item = stock_item(10)
+    StockItem.objects.filter(pk=item.pk).update(reserved=6)
+    url = change_url(item)
+    data = change_form_data(admin_client.get(url))
+    data["counted"] = 4
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "6 units are reserved" in form_errors(response)
+    item.refresh_from_db()
+    assert item.on_hand == 10
+    assert not item.movements.exists()
+
+
+@pytest.mark.parametrize("counted", ["-1", "abc", "99999999999"])
+def test_bad_counts_are_form_errors(admin_client: Client, counted: str) -> None:
+    item = stock_item(10)
+    url = change_url(item)
+    data = change_form_data(admin_client.get(url))
+    data["counted"] = counted
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "counted" in response.context["adminform"].form.errors
+
+
+def test_stock_items_cannot_be_added_or_deleted_on_their_own(admin_client: Client) -> None:
+    item = stock_item(10)
+    assert admin_client.get(reverse("admin:inventory_stockitem_add")).status_code == 403
+    assert admin_client.post(reverse("admin:inventory_stockitem_add"), {}).status_code == 403
+    listing = admin_client.get(reverse("admin:inventory_stockitem_changelist"))
+    assert listing.status_code == 200
+    assert reverse("admin:inventory_stockitem_add") not in listing.content.decode()
+    delete = reverse("admin:inventory_stockitem_delete", args=[item.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert StockItem.objects.filter(pk=item.pk).exists()
+
+
+def test_variant_stock_inline_keeps_reservations_and_reports_constraints(
+    admin_client: Client,
+) -> None:
+    item = stock_item(3, allow_backorder=True)
+    variant = item.variant
+    url = change_url(variant)
+    data = change_form_data(admin_client.get(url))
+    assert not any(key.endswith("reserved") for key in data)
+    data["stock-0-low_stock_threshold"] = 1
+    with reservation_lands_during_save(item, 2):
+        assert admin_client.post(url, data).status_code == 302
+    item.refresh_from_db()
+    assert (item.reserved, item.low_stock_threshold) == (2, 1)
+
+    StockItem.objects.filter(pk=item.pk).update(reserved=5)
+    data = change_form_data(admin_client.get(url))
+    data.pop("stock-0-allow_backorder")
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "5 units are reserved" in form_errors(response)
+    item.refresh_from_db()
+    assert item.allow_backorder is True
+
+    data = change_form_data(admin_client.get(url))
+    data["stock-0-counted"] = 7
+    assert admin_client.post(url, data).status_code == 302
+    item.refresh_from_db()
+    assert (item.on_hand, item.reserved) == (7, 5)
+    assert item.movements.get().on_hand_delta == 4
+
+
+def test_variants_added_in_admin_get_a_stock_row(admin_client: Client) -> None:
+    product = make_product("Tee")
+    url = change_url(product)
+    data = change_form_data(admin_client.get(url))
+    data["variants-TOTAL_FORMS"] = int(data["variants-TOTAL_FORMS"]) + 1
+    data.update(
+        {
+            "variants-1-sku": "TEE-NEW",
+            "variants-1-options": '[{"name": "Size", "value": "XL"}]',
+            "variants-1-position": 1,
+            "variants-1-is_active": "on",
+            "variants-1-product": product.pk,
+        }
+    )
+    assert admin_client.post(url, data).status_code == 302
+    stock = StockItem.objects.get(variant__sku="TEE-NEW")
+    assert (stock.on_hand, stock.reserved) == (0, 0)
+
+    add_url = reverse("admin:catalog_productvariant_add")
+    data = change_form_data(admin_client.get(add_url))
+    data.update(product=product.pk, sku="TEE-OTHER", options="[]", position=2)
+    response = admin_client.post(add_url, data)
+    assert response.status_code == 302
+    assert StockItem.objects.filter(variant__sku="TEE-OTHER").exists()

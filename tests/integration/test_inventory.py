@@ -77,3 +77,56 @@ def test_statuses_for_variants_in_one_query(django_assert_num_queries) -> None:
     assert statuses[a.pk].purchasable
     assert not statuses[b.pk].purchasable
     assert statuses[999_999].label == "Out of stock"
+
+
+def test_update_stock_settings_writes_flags_and_count_but_never_reserved() -> None:
+    item = stock_of(10)
+    StockItem.objects.filter(pk=item.pk).update(reserved=4)
+    stale = StockItem.objects.get(pk=item.pk)
+    StockItem.objects.filter(pk=item.pk).update(reserved=6)  # a checkout, after the read
+    services.update_stock_settings(
+        stale.pk, allow_backorder=True, track_quantity=True, low_stock_threshold=1, counted=8
+    )
+    item.refresh_from_db()
+    assert (item.on_hand, item.reserved, item.allow_backorder, item.low_stock_threshold) == (
+        8,
+        6,
+        True,
+        1,
+    )
+    movement = item.movements.get()
+    assert (movement.on_hand_delta, movement.on_hand_after, movement.reserved_after) == (-2, 8, 6)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"allow_backorder": False}, "5 units are reserved by open checkouts but only 2"),
+        ({"allow_backorder": True, "counted": -1}, "cannot be negative"),
+    ],
+)
+def test_update_stock_settings_refuses_what_the_constraints_refuse(
+    change: dict[str, object], message: str
+) -> None:
+    item = stock_of(2, allow_backorder=True)
+    StockItem.objects.filter(pk=item.pk).update(reserved=5)
+    with pytest.raises(InvalidStockChange, match=message):
+        services.update_stock_settings(
+            item.pk,
+            track_quantity=True,
+            low_stock_threshold=5,
+            **change,  # type: ignore[arg-type]
+        )
+    item.refresh_from_db()
+    assert (item.allow_backorder, item.on_hand, item.reserved) == (True, 2, 5)
+    assert not item.movements.exists()
+
+
+def test_turning_backorder_on_and_counting_down_together_is_allowed() -> None:
+    item = stock_of(5)
+    StockItem.objects.filter(pk=item.pk).update(reserved=4)
+    services.update_stock_settings(
+        item.pk, allow_backorder=True, track_quantity=True, low_stock_threshold=5, counted=1
+    )
+    item.refresh_from_db()
+    assert (item.on_hand, item.reserved, item.allow_backorder) == (1, 4, True)
