@@ -4,10 +4,11 @@ Every write from the cart page carries the cart version it was rendered with; a 
 one changes nothing and shows the current cart.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,7 +17,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.cart import selectors, services
-from apps.cart.errors import CartError, StaleCart
+from apps.cart.errors import CartError, LineNotFound, StaleCart
 from apps.cart.forms import AddToCartForm, CouponForm, QuantityForm, VersionForm
 from apps.cart.models import Cart
 from apps.core import ratelimit
@@ -115,14 +116,25 @@ def _cart_write(
     return redirect("cart:detail")
 
 
+@contextmanager
+def _line_or_404() -> Iterator[None]:
+    """A line id that is not in the shopper's cart (someone else's, or made up) is a 404,
+    as in the API; it never reveals or touches another cart."""
+    try:
+        yield
+    except LineNotFound as exc:
+        raise Http404(exc.message) from exc
+
+
 @require_POST
 def update_line(request: HttpRequest, line_id: int) -> HttpResponse:
     form = QuantityForm(request.POST)
 
     def action(cart: Cart, version: int) -> str:
-        line = services.set_quantity(
-            cart, line_id, form.cleaned_data["quantity"], expected_version=version
-        )
+        with _line_or_404():
+            line = services.set_quantity(
+                cart, line_id, form.cleaned_data["quantity"], expected_version=version
+            )
         return "Quantity updated." if line else "Item removed from your cart."
 
     return _cart_write(request, form, action)
@@ -133,7 +145,8 @@ def remove_line(request: HttpRequest, line_id: int) -> HttpResponse:
     form = VersionForm(request.POST)
 
     def action(cart: Cart, version: int) -> str:
-        services.remove_line(cart, line_id, expected_version=version)
+        with _line_or_404():
+            services.remove_line(cart, line_id, expected_version=version)
         return "Item removed from your cart."
 
     return _cart_write(request, form, action)

@@ -127,6 +127,60 @@ def test_update_remove_and_stale_version(client: Client) -> None:
     assert not CartLine.objects.exists()
 
 
+def test_someone_elses_line_is_404_and_untouched(client: Client) -> None:
+    """HTML routes: a line id from another cart is a 404 and changes neither cart."""
+    variant = variant_of(make_product(stock=10))
+    victim = Client()
+    add(victim, variant.pk, 2)
+    theirs = CartLine.objects.get()
+    add(client, variant.pk, 1)
+    mine_version = version(client)
+    update = client.post(
+        reverse("cart:update_line", args=[theirs.pk]), {"quantity": 9, "version": mine_version}
+    )
+    assert update.status_code == 404
+    remove = client.post(reverse("cart:remove_line", args=[theirs.pk]), {"version": mine_version})
+    assert remove.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.quantity == 2
+    assert version(client) == mine_version  # nothing was written to my cart either
+    assert CartLine.objects.count() == 2
+
+
+CSRF_POSTS = [
+    ("cart:add", [], {"quantity": 1}),
+    ("cart:update_line", ["line"], {"quantity": 3}),
+    ("cart:remove_line", ["line"], {}),
+    ("cart:clear", [], {}),
+    ("cart:apply_coupon", [], {"code": "CSRF10"}),
+    ("cart:checkout", [], {}),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "data"), CSRF_POSTS)
+def test_cart_posts_need_the_csrf_token(
+    name: str, args: list[str], data: dict[str, object]
+) -> None:
+    """Every cart write refuses a POST without the CSRF token (403) and changes nothing."""
+    client = Client(enforce_csrf_checks=True)
+    variant = variant_of(make_product(stock=10))
+    make_coupon("CSRF10", value="10")
+    token = client.get(reverse("cart:detail")).cookies["csrftoken"].value
+    client.post(
+        reverse("cart:add"), {"variant_id": variant.pk, "quantity": 1, "csrfmiddlewaretoken": token}
+    )
+    line = CartLine.objects.get()
+    url = reverse(name, args=[line.pk for _ in args])
+    body = {"variant_id": variant.pk, "version": version(client), **data}
+    refused = client.post(url, body)
+    assert refused.status_code == 403
+    line.refresh_from_db()
+    assert line.quantity == 1
+    assert Cart.objects.get().version == body["version"]
+    allowed = client.post(url, {**body, "csrfmiddlewaretoken": token})
+    assert allowed.status_code == 302
+
+
 def test_coupon_apply_remove_and_errors(client: Client) -> None:
     add(client, variant_of(make_product(price="50.00", stock=10)).pk, 1)
     coupon = make_coupon("TENOFF", value="10")
