@@ -1,8 +1,11 @@
 """Staff pages in Django admin and the demo seed."""
 
+import io
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 
 from apps.catalog.models import Brand, Category, Product, ProductVariant
 from apps.inventory.availability import StockState
@@ -45,10 +48,32 @@ def test_seed_demo_is_idempotent_and_covers_every_stock_state() -> None:
     )
 
 
+@override_settings(DEBUG=True)
 def test_demo_staff_account_can_sign_in_to_admin(client: Client) -> None:
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0, stdout=io.StringIO())
     assert client.login(username="admin", password="shop-demo-admin")
     assert client.get("/admin/").status_code == 200
+
+
+@override_settings(DEBUG=False)
+def test_seed_demo_skips_the_known_staff_account_when_debug_is_off() -> None:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert Product.objects.exists()
+    assert not get_user_model().objects.filter(username="admin").exists()
+    assert "Skipped the demo staff account" in out.getvalue()
+    assert "shop-demo-admin" not in out.getvalue().split("Skipped")[1]
+
+
+@override_settings(DEBUG=False)
+def test_seed_demo_creates_the_staff_account_on_request_when_debug_is_off(
+    client: Client,
+) -> None:
+    out = io.StringIO()
+    call_command("seed_demo", "--with-demo-admin", stdout=out)
+    assert client.login(username="admin", password="shop-demo-admin")
+    assert get_user_model().objects.get(username="admin").is_superuser
+    assert "Skipped" not in out.getvalue()
 
 
 @pytest.mark.parametrize(
