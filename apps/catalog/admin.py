@@ -36,6 +36,9 @@ class VariantInline(admin.TabularInline[ProductVariant, Product]):
     fields = ["sku", "name", "options", "price_override", "position", "is_active"]
     show_change_link = True
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProductVariant]:
+        return super().get_queryset(request).select_related("product")  # for __str__
+
 
 class ImageInline(admin.TabularInline[ProductImage, Product]):
     model = ProductImage
@@ -44,6 +47,27 @@ class ImageInline(admin.TabularInline[ProductImage, Product]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ProductImage]:
         return super().get_queryset(request).select_related("variant")
+
+    def get_formset(
+        self, request: HttpRequest, obj: Product | None = None, **kwargs: Any
+    ) -> type[BaseInlineFormSet[ProductImage, Product, Any]]:
+        """Offer only this product's variants, loaded once for all rows.
+
+        The default select lists every variant in the shop and queries them again for each
+        image row; here the choices are one query, shared by the rows (a fresh form class
+        per request, so nothing leaks between requests). Validation uses the same queryset,
+        so an image cannot point at another product's variant.
+        """
+        formset = super().get_formset(request, obj, **kwargs)
+        field = formset.form.base_fields["variant"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            ProductVariant.objects.filter(product=obj).select_related("product")
+            if obj is not None
+            else ProductVariant.objects.none()
+        )
+        field.choices = list(field.iterator(field))
+        return formset
 
 
 @admin.register(Product)

@@ -10,18 +10,29 @@ from typing import Any
 
 import pytest
 from django import forms
+from django.core.files.base import ContentFile
+from django.db import connection
 from django.db.models import F
 from django.db.models.signals import pre_save
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.catalog.models import Product, ProductVariant
+from apps.catalog.models import Product, ProductImage, ProductVariant
 from apps.inventory.models import StockItem, StockMovement
 from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
 
 AssertMax = Callable[[int], AbstractContextManager[object]]
+
+PRODUCT_CHANGE_MAX_QUERIES = 10
+
+# A 1x1 transparent PNG.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 def _add_form(data: dict[str, Any], form: forms.BaseForm) -> None:
@@ -275,3 +286,58 @@ def test_variants_added_in_admin_get_a_stock_row(admin_client: Client) -> None:
     response = admin_client.post(add_url, data)
     assert response.status_code == 302
     assert StockItem.objects.filter(variant__sku="TEE-OTHER").exists()
+
+
+# --- Product change page: a fixed number of queries whatever its size -----------------------
+
+
+def product_with_images(count: int) -> Product:
+    """A product with `count` variants and `count` images, each image tied to a variant."""
+    product = make_product(
+        f"Big {count}",
+        variants=[{"options": [{"name": "Size", "value": f"S{i}"}]} for i in range(count)],
+    )
+    for i, variant in enumerate(product.variants.all()):
+        image = ProductImage(product=product, variant=variant, alt_text=f"v{i}", position=i + 1)
+        image.image.save(f"v{i}.png", ContentFile(PNG), save=True)
+    make_product("Someone else's", variants=[{} for _ in range(count)])  # never offered
+    return product
+
+
+def count_queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_product_change_page_queries_do_not_grow_with_images(
+    admin_client: Client, django_assert_max_num_queries: AssertMax
+) -> None:
+    small = product_with_images(2)
+    large = product_with_images(10)
+    admin_client.get(change_url(small))  # warm per-process caches (content types)
+    small_count = count_queries(admin_client, change_url(small))
+    large_count = count_queries(admin_client, change_url(large))
+    assert small_count == large_count
+    with django_assert_max_num_queries(PRODUCT_CHANGE_MAX_QUERIES):
+        response = admin_client.get(change_url(large))
+    image_forms = next(
+        i.formset
+        for i in response.context["inline_admin_formsets"]
+        if i.formset.model is ProductImage
+    )
+    offered = [str(value) for value, _ in image_forms.forms[0].fields["variant"].choices if value]
+    assert sorted(offered) == sorted(str(v.pk) for v in large.variants.all())
+
+
+def test_image_variant_must_belong_to_the_product(admin_client: Client) -> None:
+    product = product_with_images(1)
+    stranger = make_product("Stranger").variants.get()
+    url = change_url(product)
+    data = change_form_data(admin_client.get(url))
+    image_prefix = next(k for k in data if k.endswith("-variant") and k.startswith("images-"))
+    data[image_prefix] = stranger.pk
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "Select a valid choice" in form_errors(response)
