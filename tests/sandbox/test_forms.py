@@ -1,10 +1,12 @@
 """Stripe's bracketed form encoding, as the SDK sends it."""
 
+from decimal import Decimal
+
 import pytest
 from stripe._encode import _api_encode
 
 from stripe_sandbox.errors import ApiError
-from stripe_sandbox.forms import Params, parse_form, parse_pairs
+from stripe_sandbox.forms import MAX_DEPTH, Params, parse_form, parse_pairs
 
 
 def test_sdk_encoding_round_trips() -> None:
@@ -60,3 +62,38 @@ def test_params_errors_name_the_param() -> None:
     with pytest.raises(ApiError) as exc:
         item.req_str("price")
     assert exc.value.message == "Missing required param: line_items[0][price]."
+
+
+def test_nesting_depth_is_capped() -> None:
+    parse_form("a" + "[b]" * (MAX_DEPTH - 1) + "=1")
+    with pytest.raises(ApiError) as exc:
+        parse_form("a" + "[b]" * 1000 + "=1")
+    assert exc.value.status == 400
+    assert exc.value.param is not None
+    assert len(exc.value.param) <= 103  # the hostile key is cut short in the error
+
+
+def test_only_ascii_digits_make_a_list() -> None:
+    assert parse_form("x[²]=a") == {"x": {"²": "a"}}
+    assert parse_form("x[0]=a&x[1]=b") == {"x": ["a", "b"]}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("0", Decimal(0)), ("12.5", Decimal("12.5")), ("1." + "0" * 12, Decimal(1)),
+     ("99999999", Decimal(99999999))],
+)  # fmt: skip
+def test_decimal_string_accepts(raw: str, expected: Decimal) -> None:
+    p = Params(parse_form(f"v={raw}"))
+    assert p.decimal_string("v", minimum=Decimal(0), maximum=Decimal(99999999)) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["-1", "1e2", "NaN", "Infinity", " 1", "1.", ".5", "1." + "0" * 13, "100000000", "\u0661"],
+)
+def test_decimal_string_rejects(raw: str) -> None:
+    p = Params(parse_pairs([("v", raw)]))
+    with pytest.raises(ApiError) as exc:
+        p.decimal_string("v", minimum=Decimal(0), maximum=Decimal(99999999))
+    assert (exc.value.status, exc.value.param) == (400, "v")

@@ -5,7 +5,15 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stripe_sandbox.money import CouponIn, LineIn, TaxRateIn, allocate, compute_totals
+from stripe_sandbox.money import (
+    MAX_AMOUNT,
+    CouponIn,
+    LineIn,
+    TaxRateIn,
+    allocate,
+    charge_limit_error,
+    compute_totals,
+)
 
 
 def test_no_discount_no_tax() -> None:
@@ -75,3 +83,16 @@ def test_totals_are_consistent(
     assert sum(x.amount_tax for x in t.lines) == t.amount_tax
     assert t.amount_total == t.amount_subtotal - t.amount_discount + shipping + t.amount_tax
     assert all(x.amount_total >= 0 for x in t.lines)
+
+
+def test_charge_limits() -> None:
+    assert charge_limit_error(0, "usd") is None  # nothing to charge: no minimum
+    assert charge_limit_error(50, "usd") is None
+    assert charge_limit_error(MAX_AMOUNT, "usd") is None
+    assert charge_limit_error(49, "usd") == (
+        "The Checkout Session's total amount due must add up to at least $0.50 usd"
+    )
+    assert charge_limit_error(29, "gbp") is not None
+    assert charge_limit_error(30, "gbp") is None
+    assert "¥50 jpy" in str(charge_limit_error(49, "jpy"))
+    assert "no more than $999,999.99 usd" in str(charge_limit_error(MAX_AMOUNT + 1, "usd"))

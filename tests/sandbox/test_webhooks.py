@@ -312,3 +312,43 @@ def test_no_double_payment_under_races(client: Any, sandbox: SandboxControl) -> 
     assert outcomes.count("succeeded") == 1
     assert outcomes.count("not_open") == 7
     assert len(sandbox.events("checkout.session.completed")) == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirect_is_a_failed_delivery(
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver, status: int
+) -> None:
+    """Stripe does not follow redirects: a 3xx is a failure, recorded with its status and
+    retried. (urllib used to follow 301-303 as a GET that the merchant page answered 200.)"""
+    sandbox.configure(retry_schedule=[0.01, 0.01])
+    webhook_receiver.status = status
+    webhook_receiver.redirect_to = f"{webhook_receiver.base_url}/moved/"
+    s = create_session(client)
+    sandbox.expire(s.id)
+    assert sandbox.wait_idle()
+    record = sandbox.events("checkout.session.expired")[0]
+    assert [a["status"] for a in record["attempts"]] == [status] * 3
+    assert not any(a["ok"] for a in record["attempts"])
+    assert "redirects are not followed" in record["attempts"][0]["error"]
+    assert record["delivery"]["state"] == "failed"
+    assert len(webhook_receiver.events("checkout.session.expired")) == 3  # retried
+    assert client.v1.events.retrieve(record["event"]["id"]).pending_webhooks == 1
+
+
+def test_no_busy_loop_while_a_delivery_is_in_flight(
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+) -> None:
+    """While a slow endpoint holds a delivery, the scheduler must sleep, not spin: the
+    sandbox process may use only a little CPU over one second (the busy loop took ~100%)."""
+    webhook_receiver.delay = 2.0
+    s = create_session(client)
+    sandbox.expire(s.id)
+    webhook_receiver.wait_for("checkout.session.expired")  # posted; the answer takes 2 s
+    before = sandbox.stats()
+    assert before["inflight"] == 1
+    time.sleep(1.0)
+    after = sandbox.stats()
+    assert after["inflight"] == 1  # still in flight for the whole window
+    used = after["process_time"] - before["process_time"]
+    assert used < 0.2, f"sandbox used {used:.2f} s of CPU in 1 s while waiting"
+    assert sandbox.wait_idle()
