@@ -2,39 +2,66 @@
 
 Thin: parse with a serializer, call the same services as the HTML views, answer with the
 cart. A cart that is not yours is 404. A write based on a stale `version` is 409 with
-the current cart in `data`. Session auth with CSRF, as the pages.
+the current cart in `data`. Session auth with CSRF, as the pages; POST /api/cart and
+GET /api/cart/{id} set the csrftoken cookie so a browser client can send X-CSRFToken.
 """
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apps.cart import selectors, services
 from apps.cart.errors import CartError, StaleCart
 from apps.cart.models import Cart
+from apps.cart.selectors import CartView
 from apps.cart.serializers import (
     AddItemIn,
+    AddItemOut,
     ApplyCouponIn,
+    ApplyCouponOut,
     CartOut,
+    CouponRejectedOut,
+    RemoveCouponOut,
+    RemoveItemOut,
     UpdateItemIn,
+    UpdateItemOut,
     VersionIn,
+    applied_coupon_out,
     cart_data,
+    invalid_coupon_validation,
+    valid_coupon_validation,
 )
-from apps.core.api import ApiError, CsrfSessionAuthentication, failure, success
+from apps.core import ratelimit
+from apps.core.api import (
+    ERROR_ENVELOPE,
+    ApiError,
+    CsrfSessionAuthentication,
+    SessionAuthenticationWithoutCsrf,
+    envelope,
+    success,
+)
 
-ENVELOPE = OpenApiResponse(description="ApiResponse envelope: {success, data, error, metadata}")
-ERRORS = {
-    400: ENVELOPE,
-    404: OpenApiResponse(description="Not your cart, or no such item (NOT_FOUND)"),
-    409: OpenApiResponse(description="CART_VERSION_CONFLICT; data holds the current cart"),
-    422: OpenApiResponse(description="COUPON_INVALID with every reason in details"),
-}
+T = TypeVar("T")
+
+CART_ENVELOPE = envelope("CartEnvelope", CartOut())
+CONFLICT = OpenApiResponse(
+    envelope("CartConflictEnvelope", CartOut(), error=True),
+    description="CART_VERSION_CONFLICT or CART_NOT_ACTIVE; `data` holds the current cart.",
+)
+BAD_REQUEST = OpenApiResponse(
+    ERROR_ENVELOPE, description="VALIDATION_ERROR (details per field), PARSE_ERROR, or a cart rule"
+)
+FORBIDDEN = OpenApiResponse(ERROR_ENVELOPE, description="CSRF_FAILED")
+NOT_FOUND = OpenApiResponse(ERROR_ENVELOPE, description="NOT_FOUND: not your cart, or no such row")
+WRITE_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
 
 
 def _session(request: Request) -> SessionBase:
@@ -48,21 +75,23 @@ def _owned(request: Request, cart_id: int) -> Cart:
     return cart
 
 
-def _current(cart: Cart) -> dict[str, object]:
+def _view(cart: Cart) -> CartView:
     cart.refresh_from_db()
-    return cart_data(selectors.cart_view(cart))
+    return selectors.cart_view(cart)
 
 
-def _run(request: Request, cart: Cart, write: Callable[[], dict[str, object]]) -> Response:
-    """Run a service call, mapping cart errors onto the envelope."""
+def _write(cart: Cart, write: Callable[[], T]) -> tuple[T, CartView]:
+    """Run a service call; cart errors become envelopes (409 carries the current cart)."""
     try:
-        extra = write()
+        result = write()
     except StaleCart as exc:
-        return failure(request, exc.code, exc.message, status_code=exc.status, data=_current(cart))
+        raise ApiError(
+            exc.code, exc.message, status_code=exc.status, data=cart_data(_view(cart))
+        ) from exc
     except CartError as exc:
         details = [{"field": d.field, "code": d.code, "message": d.message} for d in exc.details]
-        return failure(request, exc.code, exc.message, status_code=exc.status, details=details)
-    return success(request, {"cart": _current(cart), **extra})
+        raise ApiError(exc.code, exc.message, status_code=exc.status, details=details) from exc
+    return result, _view(cart)
 
 
 def _valid(serializer_class: type[VersionIn], request: Request) -> dict[str, object]:
@@ -71,13 +100,29 @@ def _valid(serializer_class: type[VersionIn], request: Request) -> dict[str, obj
     return dict(serializer.validated_data)
 
 
+def _item(cart: dict[str, object], item_id: int | None) -> object:
+    """The item with this id in serialized cart data, or None (e.g. removed meanwhile)."""
+    items = cart.get("items")
+    if item_id is None or not isinstance(items, list):
+        return None
+    return next((i for i in items if isinstance(i, dict) and i.get("id") == item_id), None)
+
+
 class CartApiView(APIView):
     authentication_classes = [CsrfSessionAuthentication]
 
 
+@method_decorator(ensure_csrf_cookie, name="dispatch")
 class CartCreateApi(CartApiView):
+    authentication_classes = [SessionAuthenticationWithoutCsrf]
+
     @extend_schema(
-        request=None, responses={200: CartOut, 201: CartOut}, summary="Get or create your cart"
+        request=None,
+        responses={
+            200: OpenApiResponse(CART_ENVELOPE, description="Your existing active cart"),
+            201: OpenApiResponse(CART_ENVELOPE, description="A new cart"),
+        },
+        summary="Get or create your cart (sets the csrftoken cookie)",
     )
     def post(self, request: Request) -> Response:
         existing = selectors.active_cart(user=request.user, session=_session(request))
@@ -89,143 +134,164 @@ class CartCreateApi(CartApiView):
         )
 
 
+@method_decorator(ensure_csrf_cookie, name="dispatch")
 class CartDetailApi(CartApiView):
-    @extend_schema(responses={200: CartOut, **ERRORS}, summary="Get a cart")
+    @extend_schema(
+        responses={200: CART_ENVELOPE, 404: NOT_FOUND},
+        summary="Get a cart (sets the csrftoken cookie)",
+    )
     def get(self, request: Request, cart_id: int) -> Response:
         return success(request, cart_data(selectors.cart_view(_owned(request, cart_id))))
 
 
 class CartItemsApi(CartApiView):
-    @extend_schema(request=AddItemIn, responses={201: ENVELOPE, **ERRORS}, summary="Add an item")
+    @extend_schema(
+        request=AddItemIn,
+        responses={201: envelope("AddItemEnvelope", AddItemOut()), **WRITE_ERRORS},
+        summary="Add an item",
+    )
     def post(self, request: Request, cart_id: int) -> Response:
         cart = _owned(request, cart_id)
         data = _valid(AddItemIn, request)
-
-        def write() -> dict[str, object]:
-            variant_id = services.resolve_variant_id(
-                variant_id=data.get("variantId"),  # type: ignore[arg-type]
-                product_id=data.get("productId"),  # type: ignore[arg-type]
-            )
-            line = services.add_line(
+        line, view = _write(
+            cart,
+            lambda: services.add_line(
                 cart,
-                variant_id,
+                services.resolve_variant_id(
+                    variant_id=data.get("variantId"),  # type: ignore[arg-type]
+                    product_id=data.get("productId"),  # type: ignore[arg-type]
+                ),
                 data["quantity"],
                 customizations=data.get("customizations") or [],  # type: ignore[arg-type]
                 expected_version=data.get("version"),  # type: ignore[arg-type]
-            )
-            return {"addedItemId": line.pk}
-
-        response = _run(request, cart, write)
-        if response.status_code == 200:
-            body = response.data["data"]
-            item = next(i for i in body["cart"]["items"] if i["id"] == body.pop("addedItemId"))
-            body["addedItem"] = item
-            response.status_code = status.HTTP_201_CREATED
-        return response
+            ),
+        )
+        body = cart_data(view)
+        return success(
+            request,
+            {"cart": body, "addedItem": _item(body, line.pk)},
+            status_code=status.HTTP_201_CREATED,
+        )
 
 
 class CartItemApi(CartApiView):
     @extend_schema(
         request=UpdateItemIn,
-        responses={200: ENVELOPE, **ERRORS},
-        summary="Set an item's quantity (0 removes)",
+        responses={200: envelope("UpdateItemEnvelope", UpdateItemOut()), **WRITE_ERRORS},
+        summary="Set an item's quantity (0 removes); customizations are refused",
     )
     def put(self, request: Request, cart_id: int, item_id: int) -> Response:
         cart = _owned(request, cart_id)
         data = _valid(UpdateItemIn, request)
-
-        def write() -> dict[str, object]:
-            line = services.set_quantity(
+        line, view = _write(
+            cart,
+            lambda: services.set_quantity(
                 cart,
                 item_id,
                 data["quantity"],
                 expected_version=data.get("version"),  # type: ignore[arg-type]
-            )
-            return {
-                "updatedItemId": line.pk if line else None,
+            ),
+        )
+        body = cart_data(view)
+        return success(
+            request,
+            {
+                "cart": body,
+                "updatedItem": _item(body, line.pk if line else None),
                 "removedItemId": None if line else item_id,
-            }
-
-        response = _run(request, cart, write)
-        if response.status_code == 200:
-            body = response.data["data"]
-            updated = body.pop("updatedItemId")
-            body["updatedItem"] = next(
-                (i for i in body["cart"]["items"] if i["id"] == updated), None
-            )
-        return response
+            },
+        )
 
     @extend_schema(
-        parameters=[VersionIn], responses={200: ENVELOPE, **ERRORS}, summary="Remove an item"
+        parameters=[VersionIn],
+        responses={200: envelope("RemoveItemEnvelope", RemoveItemOut()), **WRITE_ERRORS},
+        summary="Remove an item",
     )
     def delete(self, request: Request, cart_id: int, item_id: int) -> Response:
         cart = _owned(request, cart_id)
         version = _version_param(request)
-
-        def write() -> dict[str, object]:
-            services.remove_line(cart, item_id, expected_version=version)
-            return {"removedItemId": item_id}
-
-        return _run(request, cart, write)
+        _, view = _write(
+            cart, lambda: services.remove_line(cart, item_id, expected_version=version)
+        )
+        return success(request, {"cart": cart_data(view), "removedItemId": item_id})
 
 
 class CartCouponsApi(CartApiView):
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "coupon_apply"
-
     @extend_schema(
-        request=ApplyCouponIn, responses={201: ENVELOPE, **ERRORS}, summary="Apply a coupon code"
+        request=ApplyCouponIn,
+        responses={
+            201: envelope("ApplyCouponEnvelope", ApplyCouponOut()),
+            **WRITE_ERRORS,
+            422: OpenApiResponse(
+                envelope("CouponRejectedEnvelope", CouponRejectedOut(), error=True),
+                description="COUPON_INVALID: every reason in error.details and validation",
+            ),
+            429: OpenApiResponse(
+                ERROR_ENVELOPE, description="RATE_LIMITED: too many code attempts (Retry-After)"
+            ),
+        },
+        summary="Apply a coupon code",
     )
     def post(self, request: Request, cart_id: int) -> Response:
         cart = _owned(request, cart_id)
+        decision = ratelimit.coupon_attempt(request._request, cart.pk)
+        if not decision.allowed:
+            raise ApiError(
+                "RATE_LIMITED",
+                "Too many code attempts. Please wait a minute and try again.",
+                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(decision.retry_after)},
+            )
         data = _valid(ApplyCouponIn, request)
         user = request.user
         email = str(getattr(user, "email", "") or "") if user.is_authenticated else ""
-
-        def write() -> dict[str, object]:
-            row = services.apply_coupon(
+        try:
+            row, view = _write(
                 cart,
-                data["code"],
-                user=user,
-                email=email,
-                expected_version=data.get("version"),  # type: ignore[arg-type]
+                lambda: services.apply_coupon(
+                    cart,
+                    data["code"],
+                    user=user,
+                    email=email,
+                    expected_version=data.get("version"),  # type: ignore[arg-type]
+                ),
             )
-            return {"appliedCouponId": row.coupon_id}
-
-        response = _run(request, cart, write)
-        if response.status_code == 200:
-            body = response.data["data"]
-            applied_id = body.pop("appliedCouponId")
-            coupon = next(c for c in body["cart"]["appliedCoupons"] if c["couponId"] == applied_id)
-            body["appliedCoupon"] = coupon
-            body["validation"] = {
-                "isValid": True,
-                "discountAmount": coupon["discountAmount"],
-                "errors": [],
-                "warnings": [],
-            }
-            response.status_code = status.HTTP_201_CREATED
-        elif response.data.get("error", {}).get("code") == "COUPON_INVALID":
-            details = response.data["error"]["details"]
-            response.data["data"] = {
-                "validation": {"isValid": False, "errors": details, "warnings": []}
-            }
-        return response
+        except ApiError as exc:
+            if exc.code == "COUPON_INVALID":
+                exc.data = {"validation": invalid_coupon_validation(exc.details)}
+            raise
+        applied = next((cv for cv in view.coupons if cv.coupon.pk == row.coupon_id), None)
+        if applied is None:  # removed by a concurrent request before we read the cart
+            raise ApiError(
+                "CART_VERSION_CONFLICT",
+                "Your cart changed in another tab or window; here is the current cart.",
+                status_code=status.HTTP_409_CONFLICT,
+                data=cart_data(view),
+            )
+        return success(
+            request,
+            {
+                "cart": cart_data(view),
+                "appliedCoupon": applied_coupon_out(applied),
+                "validation": valid_coupon_validation(applied),
+            },
+            status_code=status.HTTP_201_CREATED,
+        )
 
 
 class CartCouponApi(CartApiView):
     @extend_schema(
-        parameters=[VersionIn], responses={200: ENVELOPE, **ERRORS}, summary="Remove a coupon"
+        parameters=[VersionIn],
+        responses={200: envelope("RemoveCouponEnvelope", RemoveCouponOut()), **WRITE_ERRORS},
+        summary="Remove a coupon",
     )
     def delete(self, request: Request, cart_id: int, coupon_id: int) -> Response:
         cart = _owned(request, cart_id)
         version = _version_param(request)
-
-        def write() -> dict[str, object]:
-            services.remove_coupon(cart, coupon_id, expected_version=version)
-            return {"removedCouponId": coupon_id}
-
-        return _run(request, cart, write)
+        _, view = _write(
+            cart, lambda: services.remove_coupon(cart, coupon_id, expected_version=version)
+        )
+        return success(request, {"cart": cart_data(view), "removedCouponId": coupon_id})
 
 
 def _version_param(request: Request) -> int | None:

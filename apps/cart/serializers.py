@@ -1,12 +1,16 @@
-"""API shapes for the cart (spec: Cart, CartItem, AppliedCoupon). Money is a decimal
-string ("12.34"), never a float."""
+"""API shapes for the cart (spec: Cart, CartItem, AppliedCoupon, CouponValidation,
+Coupon). Money is a decimal string ("12.34"), never a float. Input serializers refuse
+fields they do not know, so nothing a client sends is silently ignored."""
 
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from rest_framework import serializers
 
 from apps.cart.models import MAX_LINE_QUANTITY
-from apps.cart.selectors import CartView, LineView
+from apps.cart.selectors import CartView, CouponView, LineView
+from apps.promotions.models import Coupon
 
 
 def money(
@@ -21,14 +25,30 @@ def money(
     )
 
 
-class CustomizationIn(serializers.Serializer[dict[str, object]]):
+class StrictIn(serializers.Serializer[dict[str, object]]):
+    """Refuses unknown fields (400 naming each one) instead of dropping them."""
+
+    def to_internal_value(self, data: object) -> dict[str, object]:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(k) for k in data if k not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: serializers.ErrorDetail("This field is not accepted.", code="unknown")
+                        for name in unknown
+                    }
+                )
+        return dict(super().to_internal_value(data))
+
+
+class CustomizationIn(StrictIn):
     type = serializers.CharField(max_length=40)
     name = serializers.CharField(max_length=100, required=False)
     value = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
     price = money(required=False, help_text="Ignored: the server prices customizations.")
 
 
-class VersionIn(serializers.Serializer[dict[str, object]]):
+class VersionIn(StrictIn):
     version = serializers.IntegerField(
         min_value=1,
         required=False,
@@ -56,6 +76,21 @@ class AddItemIn(VersionIn):
 
 class UpdateItemIn(VersionIn):
     quantity = serializers.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY)
+
+    def to_internal_value(self, data: object) -> dict[str, object]:
+        """The spec allows customizations here, but the cart services cannot change a
+        line's customizations yet: refuse them by name rather than ignore them."""
+        if isinstance(data, Mapping) and "customizations" in data:
+            raise serializers.ValidationError(
+                {
+                    "customizations": serializers.ErrorDetail(
+                        "Customizations cannot be changed on an existing item; remove it and "
+                        "add it again with the customizations you want.",
+                        code="not_supported",
+                    )
+                }
+            )
+        return dict(super().to_internal_value(data))
 
 
 class ApplyCouponIn(VersionIn):
@@ -87,15 +122,61 @@ class CartItemOut(serializers.Serializer[dict[str, object]]):
     issue = serializers.CharField(allow_blank=True)
 
 
+class ProblemOut(serializers.Serializer[dict[str, object]]):
+    """The spec's ValidationError."""
+
+    field = serializers.CharField(allow_blank=True)
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
 class AppliedCouponOut(serializers.Serializer[dict[str, object]]):
-    id = serializers.IntegerField()
+    """The spec's AppliedCoupon (id is the application, couponId the coupon), plus what
+    the cart page needs: the type, free shipping, and whether the code still counts."""
+
+    id = serializers.IntegerField(help_text="This application of the code to the cart.")
     couponId = serializers.IntegerField()
     code = serializers.CharField()
-    type = serializers.CharField()
     discountAmount = money()
+    appliedAt = serializers.DateTimeField()
+    type = serializers.CharField()
     freeShipping = serializers.BooleanField()
-    valid = serializers.BooleanField()
-    problems = serializers.ListField(child=serializers.DictField())
+    isValid = serializers.BooleanField(help_text="false: listed but not counted (see errors).")
+    errors = ProblemOut(many=True)  # type: ignore[assignment]  # spec name; DRF pops fields
+
+
+class CouponOut(serializers.Serializer[dict[str, object]]):
+    """The spec's Coupon (metadata is staff-only and left out)."""
+
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    type = serializers.CharField()
+    value = money()
+    minimumOrderAmount = money(allow_null=True)
+    maximumDiscount = money(allow_null=True)
+    startDate = serializers.DateTimeField()
+    endDate = serializers.DateTimeField()
+    usageLimit = serializers.IntegerField(allow_null=True)
+    usageCount = serializers.IntegerField()
+    perCustomerLimit = serializers.IntegerField(allow_null=True)
+    isActive = serializers.BooleanField()
+    combinable = serializers.BooleanField()
+    applicableProducts = serializers.ListField(child=serializers.IntegerField())
+    excludedProducts = serializers.ListField(child=serializers.IntegerField())
+    applicableCategories = serializers.ListField(child=serializers.CharField())
+    excludedCategories = serializers.ListField(child=serializers.CharField())
+
+
+class CouponValidationOut(serializers.Serializer[dict[str, object]]):
+    """The spec's CouponValidation: coupon and discountAmount only when the code is valid."""
+
+    isValid = serializers.BooleanField()
+    coupon = CouponOut(required=False)
+    discountAmount = money(required=False)
+    errors = ProblemOut(many=True)  # type: ignore[assignment]  # spec name; DRF pops fields
+    warnings = serializers.ListField(child=serializers.CharField())
 
 
 class CartOut(serializers.Serializer[dict[str, object]]):
@@ -147,21 +228,7 @@ def cart_data(view: CartView) -> dict[str, object]:
         "userId": cart.user_id,
         "status": cart.status,
         "items": [item_data(row) for row in view.lines],
-        "appliedCoupons": [
-            {
-                "id": cv.coupon.pk,
-                "couponId": cv.coupon.pk,
-                "code": cv.coupon.code,
-                "type": cv.coupon.type,
-                "discountAmount": cv.amount,
-                "freeShipping": cv.free_shipping,
-                "valid": cv.valid,
-                "problems": [
-                    {"field": p.field, "code": p.code, "message": p.message} for p in cv.problems
-                ],
-            }
-            for cv in view.coupons
-        ],
+        "appliedCoupons": [applied_coupon_data(cv) for cv in view.coupons],
         "subtotal": view.totals.subtotal,
         "totalDiscount": view.totals.discount_total,
         "totalTax": None,
@@ -177,3 +244,103 @@ def cart_data(view: CartView) -> dict[str, object]:
         "version": cart.version,
     }
     return dict(CartOut(data).data)
+
+
+def applied_coupon_data(cv: CouponView) -> dict[str, object]:
+    """An AppliedCoupon, raw (cart_data serializes it with the cart)."""
+    applied_at: datetime | None = getattr(cv.coupon, "applied_at", None)
+    return {
+        "id": getattr(cv.coupon, "application_id", cv.coupon.pk),
+        "couponId": cv.coupon.pk,
+        "code": cv.coupon.code,
+        "discountAmount": cv.amount,
+        "appliedAt": applied_at,
+        "type": cv.coupon.type,
+        "freeShipping": cv.free_shipping,
+        "isValid": cv.valid,
+        "errors": [{"field": p.field, "code": p.code, "message": p.message} for p in cv.problems],
+    }
+
+
+def applied_coupon_out(cv: CouponView) -> dict[str, object]:
+    return dict(AppliedCouponOut(applied_coupon_data(cv)).data)
+
+
+def coupon_data(coupon: Coupon) -> dict[str, object]:
+    """Reads the rules prefetched by promotions.selectors.with_rules."""
+    data = {
+        "id": coupon.pk,
+        "code": coupon.code,
+        "name": coupon.name,
+        "description": coupon.description,
+        "type": coupon.type,
+        "value": coupon.value,
+        "minimumOrderAmount": coupon.minimum_order_amount,
+        "maximumDiscount": coupon.maximum_discount,
+        "startDate": coupon.starts_at,
+        "endDate": coupon.ends_at,
+        "usageLimit": coupon.usage_limit,
+        "usageCount": coupon.usage_count,
+        "perCustomerLimit": coupon.per_customer_limit,
+        "isActive": coupon.is_active,
+        "combinable": coupon.combinable,
+        "applicableProducts": [p.pk for p in coupon.applicable_products.all()],
+        "excludedProducts": [p.pk for p in coupon.excluded_products.all()],
+        "applicableCategories": [c.slug for c in coupon.applicable_categories.all()],
+        "excludedCategories": [c.slug for c in coupon.excluded_categories.all()],
+    }
+    return dict(CouponOut(data).data)
+
+
+def valid_coupon_validation(cv: CouponView) -> dict[str, object]:
+    return dict(
+        CouponValidationOut(
+            {
+                "isValid": True,
+                "coupon": coupon_data(cv.coupon),
+                "discountAmount": cv.amount,
+                "errors": [],
+                "warnings": [],
+            }
+        ).data
+    )
+
+
+def invalid_coupon_validation(problems: Sequence[Mapping[str, str]]) -> dict[str, object]:
+    return {"isValid": False, "errors": [dict(p) for p in problems], "warnings": []}
+
+
+# Response `data` shapes, for the OpenAPI schema (the views build the same dicts).
+
+
+class AddItemOut(serializers.Serializer[dict[str, object]]):
+    cart = CartOut()
+    addedItem = CartItemOut()
+
+
+class UpdateItemOut(serializers.Serializer[dict[str, object]]):
+    cart = CartOut()
+    updatedItem = CartItemOut(allow_null=True, help_text="null when quantity 0 removed it")
+    removedItemId = serializers.IntegerField(
+        allow_null=True, help_text="the item's id when quantity 0 removed it, else null"
+    )
+
+
+class RemoveItemOut(serializers.Serializer[dict[str, object]]):
+    cart = CartOut()
+    removedItemId = serializers.IntegerField()
+
+
+class ApplyCouponOut(serializers.Serializer[dict[str, object]]):
+    cart = CartOut()
+    appliedCoupon = AppliedCouponOut()
+    validation = CouponValidationOut()
+
+
+class CouponRejectedOut(serializers.Serializer[dict[str, object]]):
+    validation = CouponValidationOut()
+
+
+class RemoveCouponOut(serializers.Serializer[dict[str, object]]):
+    cart = CartOut()
+    removedCouponId = serializers.IntegerField()

@@ -13,9 +13,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,6 +38,28 @@ class CsrfSessionAuthentication(SessionAuthentication):
         return super().authenticate(request)
 
 
+class SessionAuthenticationWithoutCsrf(SessionAuthentication):
+    """Session auth without the CSRF check, for the one endpoint a browser client calls
+    before it has a token: POST /api/cart (get-or-create your own cart, no input). A forged
+    cross-site call can only create an empty cart for the victim and cannot read the answer;
+    the response sets the csrftoken cookie every later write needs."""
+
+    def enforce_csrf(self, request: Request) -> None:
+        return None
+
+
+class SessionCookieScheme(OpenApiAuthenticationExtension):
+    """Documents our session auth classes (with or without CSRF) in the OpenAPI schema."""
+
+    target_class = "rest_framework.authentication.SessionAuthentication"
+    match_subclasses = True
+    name = "sessionCookie"
+    priority = 1
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+
+
 class ApiError(Exception):
     """A business error with a stable code, a shopper-facing message and an HTTP status."""
 
@@ -47,6 +71,7 @@ class ApiError(Exception):
         status_code: int = status.HTTP_400_BAD_REQUEST,
         details: Sequence[Mapping[str, str]] = (),
         data: object = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -54,6 +79,7 @@ class ApiError(Exception):
         self.status_code = status_code
         self.details = [dict(d) for d in details]
         self.data = data
+        self.headers = dict(headers or {})
 
 
 def metadata(request: object | None = None) -> dict[str, str]:
@@ -138,6 +164,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
             status_code=exc.status_code,
             details=exc.details,
             data=exc.data,
+            headers=exc.headers,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -174,3 +201,48 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         "An unexpected error occurred. Please try again.",
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+# --- OpenAPI shapes of the envelope (drf-spectacular components) -----------------------
+
+
+class ProblemSchema(serializers.Serializer[dict[str, object]]):
+    field = serializers.CharField(allow_blank=True)
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSchema(serializers.Serializer[dict[str, object]]):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = ProblemSchema(many=True)
+
+
+class MetadataSchema(serializers.Serializer[dict[str, object]]):
+    timestamp = serializers.CharField(help_text="ISO 8601, UTC")
+    requestId = serializers.CharField()
+    version = serializers.CharField()
+
+
+def envelope(
+    name: str,
+    data: serializers.BaseSerializer[Any] | None,
+    *,
+    error: bool = False,
+) -> type[serializers.Serializer[dict[str, object]]]:
+    """The ApiResponse envelope around `data`, as a named schema component: a success
+    (success true, data) or, with error=True, a failure (success false, error, and
+    `data` only when given, e.g. the current cart of a 409)."""
+    fields: dict[str, object] = {
+        "success": serializers.BooleanField(),
+        "error": ErrorSchema(required=error),
+        "metadata": MetadataSchema(),
+    }
+    if data is not None:
+        fields["data"] = data
+    elif not error:
+        fields["data"] = serializers.JSONField(allow_null=True)
+    return type(name, (serializers.Serializer,), fields)
+
+
+ERROR_ENVELOPE = envelope("ErrorEnvelope", None, error=True)

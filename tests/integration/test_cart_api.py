@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from apps.cart.models import CartCoupon
 from apps.catalog.models import Product, ProductVariant
 from tests.factories import make_coupon, make_product
 
@@ -146,8 +147,51 @@ def test_coupons_apply_validate_and_remove(client: Client) -> None:
     )
     assert response.status_code == 201
     data = response.json()["data"]
-    assert data["appliedCoupon"]["discountAmount"] == "4.00"
-    assert data["validation"]["isValid"] is True
+    assert set(data) == {"cart", "appliedCoupon", "validation"}
+    applied = data["appliedCoupon"]
+    # The spec's AppliedCoupon keys, plus the documented cart-page extras.
+    assert set(applied) == {"id", "couponId", "code", "discountAmount", "appliedAt"} | {
+        "type",
+        "freeShipping",
+        "isValid",
+        "errors",
+    }
+    row = CartCoupon.objects.get(cart_id=cart["id"], coupon=coupon)
+    assert applied["id"] == row.pk
+    assert applied["couponId"] == coupon.pk
+    assert applied["code"] == "API10"
+    assert applied["discountAmount"] == "4.00"
+    assert applied["appliedAt"].startswith(row.applied_at.date().isoformat())
+    assert (applied["isValid"], applied["errors"]) == (True, [])
+    assert data["cart"]["appliedCoupons"] == [applied]
+    validation = data["validation"]
+    assert set(validation) == {"isValid", "coupon", "discountAmount", "errors", "warnings"}
+    assert validation["isValid"] is True
+    assert validation["discountAmount"] == "4.00"
+    assert (validation["errors"], validation["warnings"]) == ([], [])
+    assert set(validation["coupon"]) == {
+        "id",
+        "code",
+        "name",
+        "description",
+        "type",
+        "value",
+        "minimumOrderAmount",
+        "maximumDiscount",
+        "startDate",
+        "endDate",
+        "usageLimit",
+        "usageCount",
+        "perCustomerLimit",
+        "isActive",
+        "combinable",
+        "applicableProducts",
+        "excludedProducts",
+        "applicableCategories",
+        "excludedCategories",
+    }
+    assert validation["coupon"]["code"] == "API10"
+    assert validation["coupon"]["value"] == "10.00"
     assert data["cart"]["total"] == "36.00"
     response = client.post(
         f"/api/cart/{cart['id']}/coupons", {"code": "NOPE"}, content_type="application/json"
@@ -155,7 +199,10 @@ def test_coupons_apply_validate_and_remove(client: Client) -> None:
     assert response.status_code == 422
     body = response.json()
     assert body["error"]["details"][0]["code"] == "not_found"
-    assert body["data"]["validation"]["isValid"] is False
+    assert body["data"] == {
+        "validation": {"isValid": False, "errors": body["error"]["details"], "warnings": []}
+    }
+    assert set(body["error"]["details"][0]) == {"field", "code", "message"}
     long = client.post(
         f"/api/cart/{cart['id']}/coupons", {"code": "C" * 500}, content_type="application/json"
     )
@@ -166,12 +213,31 @@ def test_coupons_apply_validate_and_remove(client: Client) -> None:
     assert response.json()["data"]["cart"]["appliedCoupons"] == []
 
 
-def test_csrf_is_enforced_for_session_clients() -> None:
+def test_guest_api_client_gets_a_csrf_cookie_and_writes_with_it() -> None:
+    """Before: no API answer set csrftoken, so a guest API client could never write."""
     client = Client(enforce_csrf_checks=True)
-    client.get("/cart/")  # no cookie needed for the refusal
     response = client.post("/api/cart", content_type="application/json")
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "CSRF_FAILED"
+    assert response.status_code == 201
+    token = response.cookies["csrftoken"].value
+    cart_id = response.json()["data"]["id"]
+    variant = variant_of(make_product(stock=5))
+    payload = {"variantId": variant.pk, "quantity": 1}
+    refused = client.post(f"/api/cart/{cart_id}/items", payload, content_type="application/json")
+    assert refused.status_code == 403
+    assert refused.json()["success"] is False
+    assert refused.json()["error"]["code"] == "CSRF_FAILED"
+    added = client.post(
+        f"/api/cart/{cart_id}/items",
+        payload,
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert added.status_code == 201, added.json()
+    # A client that lost the cookie gets it back from GET /api/cart/{id}.
+    del client.cookies["csrftoken"]
+    detail = client.get(f"/api/cart/{cart_id}")
+    assert detail.status_code == 200
+    assert detail.cookies["csrftoken"].value
 
 
 def test_openapi_schema_lists_cart_endpoints(client: Client) -> None:
@@ -180,3 +246,35 @@ def test_openapi_schema_lists_cart_endpoints(client: Client) -> None:
     text = response.content.decode()
     for path in ("/api/cart", "/api/cart/{cart_id}/items/{item_id}", "/api/cart/{cart_id}/coupons"):
         assert path in text
+
+
+def test_put_refuses_customizations_and_unknown_fields_by_name(client: Client) -> None:
+    """Before: PUT ignored `customizations` (and any other field) and answered 200."""
+    cart = create(client)
+    variant = variant_of(make_product(stock=5))
+    added = client.post(
+        f"/api/cart/{cart['id']}/items",
+        {"variantId": variant.pk, "quantity": 1},
+        content_type="application/json",
+    ).json()["data"]
+    url = f"/api/cart/{cart['id']}/items/{added['addedItem']['id']}"
+    response = client.put(
+        url,
+        {"quantity": 2, "customizations": [{"type": "gift_wrap", "value": "Hi"}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert [(d["field"], d["code"]) for d in error["details"]] == [
+        ("customizations", "not_supported")
+    ]
+    response = client.put(url, {"quantity": 2, "qty": 3}, content_type="application/json")
+    assert response.status_code == 400
+    assert [d["field"] for d in response.json()["error"]["details"]] == ["qty"]
+    cart_now = client.get(f"/api/cart/{cart['id']}").json()["data"]
+    assert cart_now["items"][0]["quantity"] == 1  # nothing changed
+    assert cart_now["version"] == added["cart"]["version"]
+    ok = client.put(url, {"quantity": 2}, content_type="application/json")
+    assert ok.status_code == 200
+    assert ok.json()["data"]["updatedItem"]["quantity"] == 2

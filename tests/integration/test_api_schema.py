@@ -1,0 +1,235 @@
+"""The OpenAPI schema describes what the cart API really answers: request bodies, the
+ApiResponse envelope for successes and errors, and real responses validate against it
+(jsonschema, already pinned in requirements-dev.txt)."""
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from jsonschema import Draft202012Validator
+
+from apps.catalog.models import ProductVariant
+from tests.factories import make_coupon, make_product
+
+pytestmark = pytest.mark.django_db
+
+CART_OPERATIONS = {
+    ("/api/cart", "post"): False,
+    ("/api/cart/{cart_id}", "get"): False,
+    ("/api/cart/{cart_id}/items", "post"): True,
+    ("/api/cart/{cart_id}/items/{item_id}", "put"): True,
+    ("/api/cart/{cart_id}/items/{item_id}", "delete"): False,
+    ("/api/cart/{cart_id}/coupons", "post"): True,
+    ("/api/cart/{cart_id}/coupons/{coupon_id}", "delete"): False,
+}
+
+
+@pytest.fixture
+def schema(client: Client) -> dict[str, Any]:
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return json.loads(response.content)  # type: ignore[no-any-return]
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _to_json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 -> JSON Schema 2020-12: `nullable` becomes a null alternative, and an
+    object with declared properties admits no others (so undocumented keys fail)."""
+    if isinstance(node, list):
+        return [_to_json_schema(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _to_json_schema(v) for k, v in node.items()}
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    if out.pop("nullable", False):
+        return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def _response_schema(schema: dict[str, Any], path: str, method: str, code: int) -> dict[str, Any]:
+    responses = schema["paths"][path][method]["responses"]
+    assert str(code) in responses, f"{method.upper()} {path} does not document {code}"
+    return responses[str(code)]["content"]["application/json"]["schema"]  # type: ignore[no-any-return]
+
+
+def _validate(schema: dict[str, Any], path: str, method: str, response: Any) -> None:
+    ref = _response_schema(schema, path, method, response.status_code)
+    root = {
+        **_to_json_schema(copy.deepcopy(ref)),
+        "components": _to_json_schema(copy.deepcopy(schema["components"])),
+    }
+    errors = sorted(
+        Draft202012Validator(root).iter_errors(response.json()), key=lambda e: list(e.path)
+    )
+    assert not errors, f"{method.upper()} {path} {response.status_code}: " + "; ".join(
+        f"{list(e.path)}: {e.message}" for e in errors[:5]
+    )
+
+
+def _component(schema: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
+    name = ref["$ref"].rsplit("/", 1)[-1]
+    return schema["components"]["schemas"][name]  # type: ignore[no-any-return]
+
+
+def test_every_cart_operation_documents_body_and_envelopes(schema: dict[str, Any]) -> None:
+    """Before: no request bodies for some operations and bare descriptions instead of the
+    envelope, so generated clients had nothing to decode."""
+    for (path, method), has_body in CART_OPERATIONS.items():
+        operation = schema["paths"][path][method]
+        if has_body:
+            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            assert "$ref" in body
+        else:
+            assert "requestBody" not in operation
+        success_code = next(c for c in ("200", "201") if c in operation["responses"])
+        envelope = _component(schema, _response_schema(schema, path, method, int(success_code)))
+        assert {"success", "data", "error", "metadata"} <= set(envelope["properties"])
+        assert {"success", "data", "metadata"} <= set(envelope["required"])
+        for code, response in operation["responses"].items():
+            if code.startswith("4"):
+                error_env = _component(schema, response["content"]["application/json"]["schema"])
+                assert "error" in error_env["required"], (path, method, code)
+        if method != "get" and path != "/api/cart":
+            conflict = _component(schema, _response_schema(schema, path, method, 409))
+            assert conflict["properties"]["data"] == {"$ref": "#/components/schemas/CartOut"}
+    coupons = schema["paths"]["/api/cart/{cart_id}/coupons"]["post"]["responses"]
+    assert {"201", "400", "403", "404", "409", "422", "429"} <= set(coupons)
+    update_body = _component(
+        schema,
+        schema["paths"]["/api/cart/{cart_id}/items/{item_id}"]["put"]["requestBody"]["content"][
+            "application/json"
+        ]["schema"],
+    )
+    assert set(update_body["properties"]) == {"quantity", "version"}
+
+
+def test_real_responses_validate_against_the_schema(schema: dict[str, Any]) -> None:
+    client = Client()
+    seen: set[tuple[str, str, int]] = set()
+
+    def check(path: str, method: str, response: Any) -> Any:
+        _validate(schema, path, method, response)
+        seen.add((path, method, response.status_code))
+        return response.json()
+
+    cart = check("/api/cart", "post", client.post("/api/cart"))["data"]
+    check("/api/cart", "post", client.post("/api/cart"))
+    cid = cart["id"]
+    check("/api/cart/{cart_id}", "get", client.get(f"/api/cart/{cid}"))
+    check("/api/cart/{cart_id}", "get", client.get("/api/cart/999999"))
+    product = make_product(price="40.00", stock=5)
+    variant = ProductVariant.objects.get(product=product)
+    items = "/api/cart/{cart_id}/items"
+    added = check(
+        items,
+        "post",
+        client.post(
+            f"/api/cart/{cid}/items",
+            {
+                "variantId": variant.pk,
+                "quantity": 2,
+                "customizations": [{"type": "gift_wrap", "value": "Hi"}],
+            },
+            content_type="application/json",
+        ),
+    )["data"]
+    check(
+        items,
+        "post",
+        client.post(f"/api/cart/{cid}/items", {"quantity": 0}, content_type="application/json"),
+    )
+    check(
+        items,
+        "post",
+        client.post(
+            f"/api/cart/{cid}/items",
+            {"variantId": variant.pk, "quantity": 1, "version": 1},
+            content_type="application/json",
+        ),
+    )
+    item = "/api/cart/{cart_id}/items/{item_id}"
+    item_url = f"/api/cart/{cid}/items/{added['addedItem']['id']}"
+    check(item, "put", client.put(item_url, {"quantity": 1}, content_type="application/json"))
+    check(
+        item, "put", client.put(item_url, {"quantity": 1, "x": 1}, content_type="application/json")
+    )
+    coupons = "/api/cart/{cart_id}/coupons"
+    coupon = make_coupon("SCHEMA10", value="10")
+    check(
+        coupons,
+        "post",
+        client.post(
+            f"/api/cart/{cid}/coupons", {"code": "schema10"}, content_type="application/json"
+        ),
+    )
+    check(
+        coupons,
+        "post",
+        client.post(f"/api/cart/{cid}/coupons", {"code": "NOPE"}, content_type="application/json"),
+    )
+    coupon_url = "/api/cart/{cart_id}/coupons/{coupon_id}"
+    check(coupon_url, "delete", client.delete(f"/api/cart/{cid}/coupons/{coupon.pk}"))
+    check(coupon_url, "delete", client.delete(f"/api/cart/{cid}/coupons/{coupon.pk}"))
+    check(item, "put", client.put(item_url, {"quantity": 0}, content_type="application/json"))
+    second = check(
+        items,
+        "post",
+        client.post(
+            f"/api/cart/{cid}/items",
+            {"variantId": variant.pk, "quantity": 1},
+            content_type="application/json",
+        ),
+    )["data"]
+    check(item, "delete", client.delete(f"/api/cart/{cid}/items/{second['addedItem']['id']}"))
+    check(item, "delete", client.delete(f"/api/cart/{cid}/items/{second['addedItem']['id']}"))
+    csrf_client = Client(enforce_csrf_checks=True)
+    guest = csrf_client.post("/api/cart").json()["data"]["id"]
+    check(
+        items,
+        "post",
+        csrf_client.post(
+            f"/api/cart/{guest}/items",
+            {"variantId": variant.pk, "quantity": 1},
+            content_type="application/json",
+        ),
+    )
+    with_settings_rate = None
+    for _ in range(30):
+        with_settings_rate = client.post(
+            f"/api/cart/{cid}/coupons", {"code": "NOPE"}, content_type="application/json"
+        )
+        if with_settings_rate.status_code == 429:
+            break
+    check(coupons, "post", with_settings_rate)
+    assert {
+        ("/api/cart", "post", 201),
+        ("/api/cart", "post", 200),
+        ("/api/cart/{cart_id}", "get", 200),
+        ("/api/cart/{cart_id}", "get", 404),
+        (items, "post", 201),
+        (items, "post", 400),
+        (items, "post", 403),
+        (items, "post", 409),
+        (item, "put", 200),
+        (item, "put", 400),
+        (item, "delete", 200),
+        (item, "delete", 404),
+        (coupons, "post", 201),
+        (coupons, "post", 422),
+        (coupons, "post", 429),
+        (coupon_url, "delete", 200),
+        (coupon_url, "delete", 404),
+    } <= seen
