@@ -10,6 +10,10 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("SECURE_HTTPS", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+# Every key the tests write (cache, cached_db sessions, rate limits) starts with this, so
+# the per-test cleanup (tests/conftest.py) deletes only these, never the rest of the Redis
+# database REDIS_URL points at.
+os.environ.setdefault("CACHE_KEY_PREFIX", "test")
 
 from config.settings import *  # noqa: F403
 from config.settings import DATABASES, REDIS_URL
@@ -19,6 +23,9 @@ if not DATABASES["default"]["ENGINE"].endswith("postgresql") or not REDIS_URL:
         "Tests run on PostgreSQL and Redis: use `make test`, or set DATABASE_URL "
         "(postgres://...) and REDIS_URL (redis://...)."
     )
+
+if not CACHES["default"].get("KEY_PREFIX"):  # noqa: F405
+    raise RuntimeError("Tests need a CACHE_KEY_PREFIX: the cleanup deletes keys under it.")
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", tempfile.mkdtemp(prefix="shop-media-")))  # noqa: F405

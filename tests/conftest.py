@@ -1,10 +1,12 @@
 """Shared fixtures: a clean Redis cache per test, and Playwright on Debian's Chromium."""
 
 import os
+import re
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django_redis import get_redis_connection
 
 from tests.support import chromium_launch_args
 
@@ -13,10 +15,25 @@ from tests.support import chromium_launch_args
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def clear_test_cache() -> int:
+    """Delete every key under the tests' KEY_PREFIX (all versions; cached_db sessions live
+    there too). Not `cache.clear()`: that is FLUSHDB, which would wipe whatever else shares
+    the Redis database REDIS_URL points at (another app, a Celery broker)."""
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    if not prefix:
+        raise RuntimeError("refusing to clear a Redis cache without a key prefix")
+    client = get_redis_connection("default")
+    pattern = re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + ":*"
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    if keys:
+        client.delete(*keys)
+    return len(keys)
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
-    """Each test starts with an empty Redis cache (the real one, not a mock)."""
-    cache.clear()
+    """Each test starts with an empty cache (the real Redis, not a mock)."""
+    clear_test_cache()
 
 
 @pytest.fixture(scope="session")

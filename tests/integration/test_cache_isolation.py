@@ -1,0 +1,42 @@
+"""The per-test cache cleanup deletes only the tests' own keys in Redis.
+
+It used to call cache.clear(), a FLUSHDB of whatever database REDIS_URL points at: run
+against a shared Redis, the suite wiped other data (another app's keys, a broker's queues).
+"""
+
+import uuid
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.cached_db import SessionStore
+from django.core.cache import cache
+from django_redis import get_redis_connection
+
+from tests.conftest import clear_test_cache
+
+
+def test_test_settings_put_every_cache_key_under_a_prefix() -> None:
+    assert settings.CACHES["default"]["KEY_PREFIX"] == "test"
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+
+
+@pytest.mark.django_db
+def test_cleanup_deletes_our_keys_and_sessions_but_not_other_data() -> None:
+    client = get_redis_connection("default")
+    foreign = f"other-app:{uuid.uuid4().hex}"
+    client.set(foreign, "keep me")
+    try:
+        cache.set("ours", "x")
+        cache.set("ours-v2", "x", version=2)
+        session = SessionStore()
+        session["cart_id"] = 1
+        session.save()
+        ours = [k.decode() for k in client.scan_iter(match="test:*")]
+        assert any("cached_db" in k for k in ours), ours  # sessions are under the prefix too
+        assert clear_test_cache() >= 3
+        assert cache.get("ours") is None
+        assert cache.get("ours-v2", version=2) is None
+        assert list(client.scan_iter(match="test:*")) == []
+        assert client.get(foreign) == b"keep me"
+    finally:
+        client.delete(foreign)
