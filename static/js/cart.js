@@ -1,6 +1,8 @@
-// Cart page: submit a quantity as soon as it changes (the Update button still works
-// without JavaScript), and never submit a cart form twice (a second submit would carry
-// a stale cart version and be refused).
+// Cart page enhancement: a cart form is never submitted twice (a second submit would
+// carry a stale cart version and be refused).
+// Changing a quantity deliberately does not submit by itself (WCAG 3.2.2: changing a
+// setting must not change context, and keyboard users step through values with the
+// arrow keys); the shopper presses Update, with or without JavaScript.
 (function () {
   "use strict";
   document.querySelectorAll("[data-cart] form").forEach(function (form) {
@@ -10,13 +12,6 @@
         return;
       }
       form.dataset.submitting = "1";
-    });
-  });
-  document.querySelectorAll("[data-qty-form]").forEach(function (form) {
-    var input = form.querySelector("input[name=quantity]");
-    if (!input) return;
-    input.addEventListener("change", function () {
-      if (input.value !== "" && form.reportValidity()) form.requestSubmit();
     });
   });
 })();

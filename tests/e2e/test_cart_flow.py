@@ -3,7 +3,9 @@
 from typing import Any
 
 import pytest
+from django.contrib.sessions.backends.cache import SessionStore
 
+from apps.cart import services
 from apps.promotions.demo import seed_demo_coupons
 from tests.factories import make_product, make_user
 
@@ -13,8 +15,11 @@ from tests.factories import make_product, make_user
 def test_guest_cart_coupons_and_merge_on_sign_in(shop_page: Any, live_server: Any) -> None:
     page = shop_page
     seed_demo_coupons()
-    make_user("walker@example.com", password="a long passphrase 9")
+    walker = make_user("walker@example.com", password="a long passphrase 9")
     mug = make_product(name="Camp Mug", price="12.00", stock=10)
+    # The customer already has 8 mugs in their cart from an earlier visit.
+    saved = services.get_or_create_cart(user=walker, session=SessionStore())
+    services.add_line(saved, mug.variants.get().pk, 8)
     shirt = make_product(
         name="Trail Shirt",
         price="30.00",
@@ -37,7 +42,23 @@ def test_guest_cart_coupons_and_merge_on_sign_in(shop_page: Any, live_server: An
     assert page.get_by_test_id("cart-line").count() == 2
     assert "Size: M" in page.get_by_test_id("line-options").inner_text()
     mug_row = page.get_by_test_id("cart-line").filter(has_text="Camp Mug")
-    mug_row.get_by_test_id("qty-input").fill("3")
+    qty = mug_row.get_by_test_id("qty-input")
+    # Keyboard use: stepping the quantity and leaving the field must not submit (WCAG 3.2.2).
+    navigations: list[str] = []
+
+    def navigated(frame: Any) -> None:
+        navigations.append(frame.url)
+
+    page.on("framenavigated", navigated)
+    qty.focus()
+    qty.press("ArrowUp")
+    qty.press("ArrowUp")
+    qty.press("Tab")
+    page.wait_for_timeout(1000)  # an auto-submit would have navigated by now
+    page.remove_listener("framenavigated", navigated)
+    assert navigations == []
+    assert qty.input_value() == "3"
+    assert page.get_by_text("Quantity updated").count() == 0
     mug_row.get_by_test_id("qty-update").click()
     page.get_by_text("Quantity updated").wait_for()
     assert page.get_by_test_id("subtotal").inner_text() == "$68.00"
@@ -61,6 +82,10 @@ def test_guest_cart_coupons_and_merge_on_sign_in(shop_page: Any, live_server: An
     page.get_by_label("Password").fill("a long passphrase 9")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_test_id("signed-in").wait_for()
+    page.get_by_text("We added the items from your guest cart to your cart.").wait_for()
+    page.get_by_text("We could only keep 10 of Camp Mug in your cart (you had 11).").wait_for()
     page.goto(live_server.url + "/cart/")
     assert page.get_by_test_id("cart-line").count() == 2
-    assert page.locator("[data-cart-count]").inner_text() == "4"
+    mug_row = page.get_by_test_id("cart-line").filter(has_text="Camp Mug")
+    assert mug_row.get_by_test_id("qty-input").input_value() == "10"  # 8 + 3, capped by stock
+    assert page.locator("[data-cart-count]").inner_text() == "11"

@@ -207,6 +207,12 @@ def test_checkout_is_blocked_while_stock_is_short(client: Client) -> None:
     page = client.get(reverse("cart:detail")).content.decode()
     assert "Only 2" in page
     assert 'data-testid="checkout" disabled' in page
+    line = CartLine.objects.get()
+    field = re.search(r'<input id="qty-\d+"[^>]*>', page)
+    assert field is not None  # the quantity field points at the line's problem
+    assert f'aria-describedby="line-issue-{line.pk}"' in field.group(0)
+    assert 'aria-invalid="true"' in field.group(0)
+    assert f'id="line-issue-{line.pk}"' in page
     response = client.post(reverse("cart:checkout"), follow=True)
     assert "Only 2" in response.content.decode()
 
