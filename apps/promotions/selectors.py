@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.promotions.discounts import DiscountCoupon, DiscountLine
@@ -28,10 +29,14 @@ def normalize_code(code: str) -> str:
 
 
 def find_by_code(code: str) -> Coupon | None:
+    """Case-insensitive lookup as LOWER(code) = LOWER(%s): the same expression as the
+    unique index promotions_coupon_code_ci_unique, so it is an index scan (code__iexact
+    compiles to UPPER(...) and could not use it)."""
     cleaned = code.strip()
     if not cleaned or len(cleaned) > MAX_CODE_LENGTH:
         return None
-    return with_rules(Coupon.objects.filter(code__iexact=cleaned)).first()
+    matches = Coupon.objects.alias(code_ci=Lower("code")).filter(code_ci=Lower(Value(cleaned)))
+    return with_rules(matches).first()
 
 
 def with_rules(queryset: QuerySet[Coupon]) -> QuerySet[Coupon]:
