@@ -1,7 +1,15 @@
+import json
+import os
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.test import Client, override_settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db
@@ -31,3 +39,53 @@ def test_healthz_is_503_naming_the_cache_when_redis_is_unreachable(client: Clien
     assert body["status"] == "unavailable"
     assert body["down"] == ["cache"]
     assert body["checks"] == {"database": "ok", "cache": "down"}
+
+
+@pytest.fixture
+def hung_port() -> Iterator[int]:
+    """A port whose kernel completes the TCP handshake but whose server never answers:
+    the worst case, where only a client-side timeout ends the wait."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield int(sock.getsockname()[1])
+
+
+PROBE = """
+import json, time, django
+django.setup()
+from django.test import Client
+started = time.monotonic()
+response = Client().get("/healthz")
+print(json.dumps({"status": response.status_code, "body": response.json(),
+                  "seconds": time.monotonic() - started}))
+"""
+
+
+def test_healthz_answers_503_within_seconds_when_database_and_redis_hang(
+    hung_port: int,
+) -> None:
+    """Without a connect timeout psycopg waits forever on a server that never answers."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "true",
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"postgres://shop@127.0.0.1:{hung_port}/shop",
+        "REDIS_URL": f"redis://127.0.0.1:{hung_port}/0",
+        "DB_CONNECT_TIMEOUT": "2",
+        "REDIS_SOCKET_TIMEOUT": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["status"] == 503
+    assert out["body"]["down"] == ["cache", "database"]
+    assert out["seconds"] < 6

@@ -20,6 +20,11 @@ print(json.dumps({
     "ssl_redirect": getattr(s, "SECURE_SSL_REDIRECT", False),
     "hsts": getattr(s, "SECURE_HSTS_SECONDS", 0),
     "secure_cookies": getattr(s, "SESSION_COOKIE_SECURE", False),
+    "proxy_ssl_header": getattr(s, "SECURE_PROXY_SSL_HEADER", None),
+    "hsts_preload": getattr(s, "SECURE_HSTS_PRELOAD", False),
+    "db_options": s.DATABASES["default"].get("OPTIONS", {}),
+    "redis_options": s.CACHES["default"].get("OPTIONS", {}),
+    "hijack_root_logger": s.CELERY_WORKER_HIJACK_ROOT_LOGGER,
 }))
 """
 
@@ -82,3 +87,35 @@ def test_wsgi_refuses_to_serve_with_the_development_key() -> None:
     )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+def test_forwarded_proto_is_believed_only_when_enabled() -> None:
+    """Without a proxy that sets (and strips) X-Forwarded-Proto, a client could claim https."""
+    assert load(DEBUG="false", SECRET_KEY="x" * 50)["proxy_ssl_header"] is None
+    enabled = load(DEBUG="false", SECRET_KEY="x" * 50, SECURE_PROXY_SSL_HEADER_ENABLED="true")
+    assert enabled["proxy_ssl_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_hsts_preload_is_opt_in() -> None:
+    assert load(DEBUG="false", SECRET_KEY="x" * 50)["hsts_preload"] is False
+    assert load(DEBUG="false", SECRET_KEY="x" * 50, SECURE_HSTS_PRELOAD="true")["hsts_preload"]
+
+
+def test_database_and_redis_fail_fast() -> None:
+    services = {
+        "DATABASE_URL": "postgres://u:p@db.internal:5432/shop",
+        "REDIS_URL": "redis://cache.internal:6379/0",
+    }
+    s = load(DEBUG="true", **services)
+    assert s["db_options"] == {"connect_timeout": 5}
+    assert s["redis_options"]["SOCKET_CONNECT_TIMEOUT"] == 2  # type: ignore[index]
+    assert s["redis_options"]["SOCKET_TIMEOUT"] == 2  # type: ignore[index]
+    assert load(DEBUG="true", DB_CONNECT_TIMEOUT="2", **services)["db_options"] == {
+        "connect_timeout": 2
+    }
+    in_url = {**services, "DATABASE_URL": services["DATABASE_URL"] + "?connect_timeout=9"}
+    assert load(DEBUG="true", **in_url)["db_options"] == {"connect_timeout": 9}
+
+
+def test_celery_workers_keep_our_logging() -> None:
+    assert load(DEBUG="true")["hijack_root_logger"] is False
