@@ -6,8 +6,10 @@ from django.shortcuts import render
 
 from apps.catalog import selectors
 from apps.catalog.forms import ListingForm
-from apps.catalog.models import Category, Product
+from apps.catalog.models import Category, Product, ProductVariant
 from apps.catalog.variants import option_axes, select_variant
+from apps.core.templatetags.money import money
+from apps.inventory.availability import StockStatus
 from apps.inventory.selectors import status_of
 
 
@@ -79,6 +81,29 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
+MAX_LINE_QUANTITY = 99  # the add-to-cart field's ceiling (as in catalog/_add_to_cart.html)
+
+
+def _picker_data(
+    product: Product, variants: list[ProductVariant], statuses: dict[int, StockStatus]
+) -> list[dict[str, object]]:
+    """What variant-picker.js needs to show a choice in place (price, stock, SKU)."""
+    return [
+        {
+            "id": v.pk,
+            "options": v.option_map(),
+            "sku": v.sku,
+            "name": v.name,
+            "price": money(v.price, product.currency),
+            "stock_state": str(statuses[v.pk].state),
+            "stock_label": statuses[v.pk].label,
+            "purchasable": statuses[v.pk].purchasable,
+            "max_quantity": statuses[v.pk].limit(MAX_LINE_QUANTITY),
+        }
+        for v in variants
+    ]
+
+
 def product(request: HttpRequest, slug: str) -> HttpResponse:
     found = selectors.product_detail(slug)
     if found is None:
@@ -92,17 +117,21 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     variant_images = [i for i in images if i.variant_id == chosen.pk]
     shown_images = variant_images + [i for i in images if i.variant_id is None]
     tree = selectors.category_tree()
+    statuses = {v.pk: status_of(getattr(v, "stock", None)) for v in variants}
     return render(
         request,
         "catalog/product.html",
         {
+            "picker_data": _picker_data(found, variants, statuses),
+            "purchasable_stock": next((s for s in statuses.values() if s.purchasable), None),
+            "unavailable_stock": status_of(None),
             "product": found,
             "variants": variants,
             "variant": chosen,
             "variant_matched": matched,
             "axes": option_axes(variants),
             "selected_options": chosen.option_map(),
-            "stock": status_of(getattr(chosen, "stock", None)),
+            "stock": statuses[chosen.pk],
             "images": shown_images or images,
             "breadcrumbs": tree.ancestors(found.category),
         },

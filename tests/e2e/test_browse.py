@@ -16,7 +16,7 @@ def test_shopper_browses_to_a_variant_and_sees_price_and_stock(
     clothing = make_category("Clothing", is_featured=True)
     jackets = make_category("Jackets", parent=clothing)
     northwind, kestrel = make_brand("Northwind"), make_brand("Kestrel")
-    make_product(
+    shell = make_product(
         "Ridge Rain Shell",
         category=jackets,
         brand=northwind,
@@ -39,6 +39,7 @@ def test_shopper_browses_to_a_variant_and_sees_price_and_stock(
         ],
     )
     make_product("Storm Anorak", category=jackets, brand=kestrel, price="134.50")
+    m_navy, l_navy, _ = shell.variants.order_by("position")
 
     page = shop_page
     page.goto(live_server.url + "/")
@@ -62,14 +63,42 @@ def test_shopper_browses_to_a_variant_and_sees_price_and_stock(
     expect(breadcrumbs).to_contain_text("Clothing")
     expect(breadcrumbs).to_contain_text("Jackets")
 
-    # Picking a size reloads the page for that variant (JS submits the picker form).
+    # Picking an option updates price and stock in place: no navigation on change (WCAG
+    # 3.2.2), so a marker set on this document survives, and the address follows the choice.
+    page.evaluate("window.__samePage = true")
     page.get_by_role("group", name="Size").get_by_label("L").check()
-    expect(page).to_have_url(re.compile(r"o_Size=L"))
     expect(page.get_by_test_id("price")).to_have_text("$154.00")
     expect(page.get_by_test_id("stock-status")).to_have_text("Only 3 left")
+    expect(page).to_have_url(re.compile(r"o_Size=L"))
+    add_form = page.get_by_test_id("add-to-cart-form")
+    expect(add_form.locator("input[name=variant_id]")).to_have_value(str(l_navy.pk))
+    expect(page.get_by_test_id("add-qty")).to_have_attribute("max", "3")
 
     page.get_by_role("group", name="Color").get_by_label("Forest").check()
     expect(page.get_by_test_id("stock-status")).to_have_text("Out of stock")
+    expect(page.get_by_test_id("not-purchasable")).to_be_visible()
+    expect(page.get_by_test_id("add-to-cart-form")).to_have_count(0)
+    assert page.evaluate("window.__samePage") is True
+
+    # Keyboard: arrow keys move through a radio group; each step only updates the page.
+    page.get_by_role("group", name="Color").get_by_label("Navy").focus()
+    page.keyboard.press("Space")
+    expect(page.get_by_test_id("price")).to_have_text("$154.00")
+    page.get_by_role("group", name="Size").get_by_label("L").focus()
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("group", name="Size").get_by_label("M")).to_be_checked()
+    expect(page.get_by_role("group", name="Size").get_by_label("M")).to_be_focused()
+    expect(page.get_by_test_id("price")).to_have_text("$149.00")
+    expect(page.get_by_test_id("stock-status")).to_have_text("In stock")
+    expect(add_form.locator("input[name=variant_id]")).to_have_value(str(m_navy.pk))
+    assert page.evaluate("window.__samePage") is True
+
+    # The chosen variant is what goes in the cart.
+    page.get_by_role("group", name="Size").get_by_label("L").check()
+    page.get_by_test_id("add-to-cart").click()
+    expect(page.locator("[data-cart-count]")).to_have_text("1")
+    page.goto(live_server.url + "/cart/")
+    expect(page.get_by_test_id("line-options")).to_have_text("Size: L, Color: Navy")
 
 
 def test_variant_picker_works_without_javascript(browser, live_server) -> None:
@@ -96,3 +125,49 @@ def test_variant_picker_works_without_javascript(browser, live_server) -> None:
         expect(page.get_by_test_id("stock-status")).to_have_text("Only 2 left")
     finally:
         context.close()
+
+
+def test_picker_turns_add_to_cart_on_and_off_in_place(shop_page: Page, live_server) -> None:
+    boot = make_product(
+        "Trail Boot",
+        price="120.00",
+        variants=[
+            {
+                "options": [{"name": "Size", "value": "40"}, {"name": "Width", "value": "D"}],
+                "stock": 0,
+            },
+            {
+                "options": [{"name": "Size", "value": "42"}, {"name": "Width", "value": "D"}],
+                "stock": 4,
+                "price_override": "125.00",
+            },
+            {
+                "options": [{"name": "Size", "value": "42"}, {"name": "Width", "value": "E"}],
+                "stock": 8,
+            },
+        ],
+    )
+    page = shop_page
+    page.goto(live_server.url + boot.get_absolute_url())
+    page.evaluate("window.__samePage = true")
+    expect(page.get_by_test_id("not-purchasable")).to_be_visible()
+    expect(page.get_by_role("button", name="Show this option")).to_be_hidden()
+
+    page.get_by_role("group", name="Size").get_by_label("42").check()
+    expect(page.get_by_test_id("price")).to_have_text("$125.00")
+    expect(page.get_by_test_id("stock-status")).to_have_text("Only 4 left")
+    expect(page.get_by_test_id("add-to-cart-form")).to_be_visible()
+    expect(page.get_by_test_id("sku")).to_have_text(boot.variants.get(price_override="125.00").sku)
+
+    page.get_by_role("group", name="Size").get_by_label("40").check()
+    page.get_by_role("group", name="Width").get_by_label("E").check()
+    expect(page.get_by_text("That combination is not available.")).to_be_visible()
+    expect(page.get_by_test_id("add-to-cart-form")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"o_Size=40&o_Width=E"))
+    assert page.evaluate("window.__samePage") is True
+
+    # The address carries the choice: a reload shows it server-side.
+    page.get_by_role("group", name="Size").get_by_label("42").check()
+    page.reload()
+    expect(page.get_by_role("group", name="Width").get_by_label("E")).to_be_checked()
+    expect(page.get_by_test_id("stock-status")).to_have_text("In stock")
