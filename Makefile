@@ -10,6 +10,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 12111
 PYTEST_ARGS ?=
+# System tools, overridable (tests point them at fakes).
+APT_GET ?= apt-get
+REDIS_SERVER ?= redis-server
+PG_BIN_GLOB ?= /usr/lib/postgresql/*/bin/postgres
+POSTGRES ?= postgres
+CHROMIUM_PATH ?= /usr/bin/chromium
+VENV_PACKAGE := python3.11-venv
 
 # Settings for the embedded demo (`make run`): SQLite, local-memory cache, eager Celery,
 # and the Stripe sandbox beside the web server. Override any of them in the environment.
@@ -29,9 +36,22 @@ help:
 	@echo "make fmt    - ruff format + ruff check --fix"
 	@echo "make bench  - benchmarks, printed as tables"
 
+# Debian's python3.11 has no working `-m venv` without the python3.11-venv package: as root
+# it is installed, otherwise the exact command is printed (a half-made .venv is removed).
 $(VENV)/.installed-runtime: requirements.txt
 	@command -v $(PYTHON_BIN) >/dev/null || { echo "Python 3.11 is required ($(PYTHON_BIN) not found)"; exit 1; }
-	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	@test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV) >/dev/null 2>&1 || { \
+		rm -rf $(VENV); \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "python3 -m venv does not work; installing $(VENV_PACKAGE)"; \
+			$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $(VENV_PACKAGE) >/dev/null \
+				&& $(PYTHON_BIN) -m venv $(VENV) || { rm -rf $(VENV); \
+				echo "could not create $(VENV); try: apt-get install -y $(VENV_PACKAGE)"; exit 1; }; \
+		else \
+			echo "python3 -m venv does not work here. Install it with:"; \
+			echo "  sudo apt-get install -y $(VENV_PACKAGE)"; exit 1; \
+		fi; \
+	}
 	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
@@ -39,16 +59,21 @@ $(VENV)/.installed-dev: $(VENV)/.installed-runtime requirements-dev.txt
 	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# PostgreSQL and Redis server binaries plus Debian's Chromium for the browser tests.
+# PostgreSQL and Redis server binaries plus Debian's Chromium for the browser tests. A
+# server is not needed when its URL (DATABASE_URL, REDIS_URL) points at one already.
 test-system-deps:
 	@missing=""; \
-	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null || missing="$$missing postgresql"; \
-	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
-	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -z "$$DATABASE_URL" ]; then \
+		ls $(PG_BIN_GLOB) >/dev/null 2>&1 || command -v $(POSTGRES) >/dev/null || missing="$$missing postgresql"; \
+	fi; \
+	if [ -z "$$REDIS_URL" ]; then \
+		command -v $(REDIS_SERVER) >/dev/null || missing="$$missing redis-server"; \
+	fi; \
+	test -x $(CHROMIUM_PATH) || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing:$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+			$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing >/dev/null; \
 		else \
 			echo "missing system packages:$$missing"; \
 			echo "install them with: sudo apt-get install -y$$missing"; exit 1; \
