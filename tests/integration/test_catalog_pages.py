@@ -396,3 +396,11 @@ def test_product_page_survives_malformed_stored_options(
     assert response.status_code == 200
     assert client.get(product.get_absolute_url(), {"o_Size": "M"}).status_code == 200
     assert [a.name for a in response.context["axes"]] == ["Size"]
+
+
+def test_header_cart_link_is_named_by_its_text(client: Client) -> None:
+    html = client.get("/").content.decode()
+    link = html[html.index('<a class="cart-link"') :]
+    link = link[: link.index("</a>")]
+    assert "aria-label" not in link  # not allowed on the count's plain <span>
+    assert 'data-cart-count>0</span><span class="visually-hidden"> items</span>' in link
