@@ -4,7 +4,9 @@
 fall back to SQLite or a local-memory cache.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -28,7 +30,19 @@ if not CACHES["default"].get("KEY_PREFIX"):  # noqa: F405
     raise RuntimeError("Tests need a CACHE_KEY_PREFIX: the cleanup deletes keys under it.")
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", tempfile.mkdtemp(prefix="shop-media-")))  # noqa: F405
+if os.environ.get("MEDIA_ROOT"):
+    MEDIA_ROOT = Path(os.environ["MEDIA_ROOT"])  # noqa: F405
+else:
+    # Test uploads go to a fresh directory, removed when this process ends (not by a forked
+    # child that inherited the exit hook).
+    MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="shop-media-"))  # noqa: F405
+    _media_owner = os.getpid()
+
+    def _remove_media_root() -> None:
+        if os.getpid() == _media_owner:
+            shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
+
+    atexit.register(_remove_media_root)
 SERVE_MEDIA = True
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

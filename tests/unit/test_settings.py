@@ -119,3 +119,24 @@ def test_database_and_redis_fail_fast() -> None:
 
 def test_celery_workers_keep_our_logging() -> None:
     assert load(DEBUG="true")["hijack_root_logger"] is False
+
+
+def test_test_settings_remove_their_temporary_media_dir() -> None:
+    """Every test process used to leave a shop-media-* directory behind in /tmp."""
+    clean = {k: v for k, v in os.environ.items() if k in KEEP}
+    out = subprocess.run(
+        [sys.executable, "-c", "from config import settings_test as s; print(s.MEDIA_ROOT)"],
+        cwd=ROOT,
+        env={
+            **clean,
+            "DATABASE_URL": "postgres://u@127.0.0.1:5432/shop",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    media = Path(out.stdout.strip().splitlines()[-1])
+    assert media.name.startswith("shop-media-")
+    assert not media.exists()
