@@ -7,12 +7,13 @@ Every product has at least one variant; the variant is what is stocked, priced
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
 from apps.catalog import variants
+from apps.catalog.validators import IMAGE_EXTENSIONS, validate_image_file
 from apps.core.models import TimeStampedModel
 
 
@@ -144,7 +145,11 @@ class ProductImage(TimeStampedModel):
     variant = models.ForeignKey(
         ProductVariant, null=True, blank=True, on_delete=models.CASCADE, related_name="images"
     )
-    image = models.FileField(upload_to="products/")
+    image = models.FileField(
+        upload_to="products/",
+        validators=[FileExtensionValidator(IMAGE_EXTENSIONS), validate_image_file],
+        help_text="SVG, PNG, JPEG or WebP, at most 5 MB.",
+    )
     alt_text = models.CharField(max_length=200)
     width = models.PositiveIntegerField(default=800)
     height = models.PositiveIntegerField(default=800)

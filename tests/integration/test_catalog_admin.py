@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django import forms
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models import F
 from django.db.models.signals import pre_save
@@ -18,6 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.catalog.demo import placeholder_svg
 from apps.catalog.models import Product, ProductImage, ProductVariant
 from apps.inventory.models import StockItem, StockMovement
 from tests.factories import make_product
@@ -341,3 +343,87 @@ def test_image_variant_must_belong_to_the_product(admin_client: Client) -> None:
     response = admin_client.post(url, data)
     assert response.status_code == 200
     assert "Select a valid choice" in form_errors(response)
+
+
+# --- Product images: only the types we serve, of a sane size ------------------------------
+
+SAFE_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8"/></svg>'
+
+
+def upload_image(admin_client: Client, product: Product, upload: SimpleUploadedFile) -> Any:
+    url = change_url(product)
+    data = change_form_data(admin_client.get(url))
+    n = int(data["images-TOTAL_FORMS"])
+    data["images-TOTAL_FORMS"] = n + 1
+    data.update(
+        {
+            f"images-{n}-image": upload,
+            f"images-{n}-alt_text": "new picture",
+            f"images-{n}-position": 5,
+            f"images-{n}-product": product.pk,
+        }
+    )
+    return admin_client.post(url, data)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("page.html", b"<html><script>alert(1)</script></html>", "not allowed"),
+        ("photo.exe", b"MZ\x90\x00", "not allowed"),
+        ("photo.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not a png image"),
+        ("photo.jpg", PNG, "not a jpg image"),
+        ("photo.webp", PNG, "not a webp image"),
+        ("logo.svg", b"just text", "not an SVG image"),
+        ("x.svg", b"<svg><script>alert(document.cookie)</script></svg>", "may not contain"),
+        ("x.svg", b'<svg onload="alert(1)"><rect/></svg>', "may not contain"),
+        ("x.svg", b'<svg><a href="javascript:alert(1)"><rect/></a></svg>', "may not contain"),
+        ("x.svg", b'<svg><image href="https://evil.example/x.png"/></svg>', "may not contain"),
+        ("x.svg", b"<svg><foreignObject><iframe/></foreignObject></svg>", "may not contain"),
+        (
+            "x.svg",
+            b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg><text>&a;</text></svg>',
+            "may not contain",
+        ),
+        ("big.png", PNG + b"\x00" * (5 * 1024 * 1024), "at most 5 MB"),
+    ],
+)
+def test_image_uploads_are_checked(
+    admin_client: Client, name: str, content: bytes, message: str
+) -> None:
+    product = make_product("Pictured")
+    response = upload_image(admin_client, product, SimpleUploadedFile(name, content))
+    assert response.status_code == 200
+    assert message in form_errors(response)
+    assert product.images.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("photo.png", PNG),
+        ("photo.JPG", b"\xff\xd8\xff\xe0" + b"\x00" * 20),
+        ("photo.webp", b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 8),
+        ("logo.svg", SAFE_SVG),
+        (
+            "demo.svg",
+            placeholder_svg("Ridge Rain Shell, waterproof", "Northwind"),
+        ),
+    ],
+)
+def test_good_image_uploads_are_saved(admin_client: Client, name: str, content: bytes) -> None:
+    product = make_product("Pictured")
+    response = upload_image(admin_client, product, SimpleUploadedFile(name, content))
+    assert response.status_code == 302, form_errors(response)
+    assert product.images.count() == 2
+
+
+def test_saving_a_product_does_not_recheck_stored_images(admin_client: Client) -> None:
+    """Stored files were checked on upload; a missing file must not break the page's save."""
+    product = make_product("Pictured")
+    stored = product.images.get()
+    stored.image.storage.delete(str(stored.image.name))
+    url = change_url(product)
+    data = change_form_data(admin_client.get(url))
+    data["name"] = "Pictured again"
+    assert admin_client.post(url, data).status_code == 302
