@@ -9,33 +9,18 @@ path (no query string), status, size, duration and request id, never the client 
 
 import os
 
+from apps.core.logging import LOG_CONFIG_BASE, json_log_handler
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 accesslog = "-"
 access_log_format = '"%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 
-_filters = ["request_id", "redact_pii"]
 logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "apps.core.logging.RequestIdFilter"},
-        "redact_pii": {"()": "apps.core.logging.RedactPiiFilter"},
-    },
-    "formatters": {"json": {"()": "apps.core.logging.JsonLineFormatter"}},
+    **LOG_CONFIG_BASE,
     "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": _filters,
-            "stream": "ext://sys.stdout",
-        },
-        "error_console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": _filters,
-            "stream": "ext://sys.stderr",
-        },
+        "console": json_log_handler("ext://sys.stdout"),
+        "error_console": json_log_handler("ext://sys.stderr"),
     },
     "root": {"level": "INFO", "handlers": ["console"]},
     "loggers": {

@@ -10,6 +10,8 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 
+from apps.core.logging import LOG_CONFIG_BASE, json_log_handler
+
 # Lets admin classes and forms be subscripted for type checking (ModelAdmin[Product]).
 django_stubs_ext.monkeypatch()
 
@@ -278,20 +280,8 @@ if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "apps.core.logging.RequestIdFilter"},
-        "redact_pii": {"()": "apps.core.logging.RedactPiiFilter"},
-    },
-    "formatters": {"json": {"()": "apps.core.logging.JsonLineFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["request_id", "redact_pii"],
-        }
-    },
+    **LOG_CONFIG_BASE,
+    "handlers": {"console": json_log_handler()},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Django's own defaults would keep a plain-text console handler (and mail_admins) on
     # "django" and stop "django.server" from propagating: every Django record must go

@@ -156,3 +156,27 @@ class JsonLineFormatter(logging.Formatter):
         # Without RedactPiiFilter in front (a handler configured elsewhere), objects still
         # never reach the line through their repr.
         return json.dumps(payload, default=describe)
+
+
+def json_log_handler(stream: str = "ext://sys.stderr") -> dict[str, Any]:
+    """A dictConfig handler that writes JSON lines through the request-id and redaction
+    filters. Shared by Django's LOGGING and gunicorn's logconfig_dict so neither can log
+    a line the other would redact."""
+    return {
+        "class": "logging.StreamHandler",
+        "formatter": "json",
+        "filters": ["request_id", "redact_pii"],
+        "stream": stream,
+    }
+
+
+# The filters and formatter json_log_handler() refers to, for a dictConfig.
+LOG_CONFIG_BASE: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "apps.core.logging.RequestIdFilter"},
+        "redact_pii": {"()": "apps.core.logging.RedactPiiFilter"},
+    },
+    "formatters": {"json": {"()": "apps.core.logging.JsonLineFormatter"}},
+}
