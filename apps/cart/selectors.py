@@ -96,6 +96,9 @@ class LineView:
     stock: StockStatus
     image: ProductImage | None
     issue: str = ""  # why checkout is blocked by this line, if it is
+    # Units of the same variant in the cart's other lines (other customizations): they
+    # draw on the same stock.
+    in_other_lines: int = 0
 
     @property
     def price_changed(self) -> bool:
@@ -117,7 +120,10 @@ class LineView:
     def max_quantity(self) -> int:
         """The quantity field's max: the same stock rule as the services (backorder and
         untracked variants up to 99), never below what the line already holds."""
-        return max(self.stock.limit(MAX_LINE_QUANTITY), self.line.quantity)
+        limit = self.stock.limit(MAX_LINE_QUANTITY)
+        if self.stock.cap is not None:
+            limit = min(limit, max(self.stock.cap - self.in_other_lines, 0))
+        return max(limit, self.line.quantity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,13 +216,24 @@ def applied_coupons(cart: Cart) -> list[Coupon]:
     )
 
 
-def line_issue(line: CartLine, stock: StockStatus) -> str:
+def line_issue(
+    line: CartLine, stock: StockStatus, variant_total: int | None = None, variant_lines: int = 1
+) -> str:
+    """Why this line blocks checkout. The stock cap is per variant: `variant_total` is what
+    all the cart's lines of the variant hold together (`variant_lines` of them)."""
     variant = line.variant
+    total = line.quantity if variant_total is None else variant_total
     if not variant.product.is_active or not variant.is_active:
         return f"{variant.product.name} is no longer available; remove it to continue."
     if not stock.purchasable:
         return f"{variant.product.name} is out of stock; remove it to continue."
-    if not stock.allows(line.quantity):
+    if not stock.allows(total):
+        if variant_lines > 1:
+            return (
+                f"Only {stock.available} of {variant.product.name} available, and your cart "
+                f"has {total} of it across {variant_lines} lines; "
+                "lower the quantities to continue."
+            )
         return (
             f"Only {stock.available} of {variant.product.name} available; "
             "lower the quantity to continue."
@@ -264,12 +281,18 @@ def cart_view(cart: Cart, *, policy: CombinabilityPolicy | None = None) -> CartV
         priority=policy.priority_order,
         currency=cart.currency,
     )
+    per_variant: dict[int, list[int]] = {}
+    for line in lines:
+        per_variant.setdefault(line.variant_id, []).append(line.quantity)
     views: list[LineView] = []
     issues: list[str] = []
+    reported: set[int] = set()  # one message per variant, however many lines it has
     for line, engine_line in zip(lines, engine_lines, strict=True):
         stock = status_of(getattr(line.variant, "stock", None))
-        issue = line_issue(line, stock)
-        if issue:
+        quantities = per_variant[line.variant_id]
+        issue = line_issue(line, stock, sum(quantities), len(quantities))
+        if issue and line.variant_id not in reported:
+            reported.add(line.variant_id)
             issues.append(issue)
         images = getattr(line.variant.product, "primary_images", [])
         views.append(
@@ -282,6 +305,7 @@ def cart_view(cart: Cart, *, policy: CombinabilityPolicy | None = None) -> CartV
                 stock=stock,
                 image=images[0] if images else None,
                 issue=issue,
+                in_other_lines=sum(quantities) - line.quantity,
             )
         )
     coupon_views = [

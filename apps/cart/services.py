@@ -134,16 +134,33 @@ def _sellable_variant(variant_id: int) -> ProductVariant:
     return variant
 
 
-def _check_stock(variant: ProductVariant, stock: StockStatus, quantity: int, in_cart: int) -> None:
+def _check_stock(
+    variant: ProductVariant,
+    stock: StockStatus,
+    quantity: int,
+    in_cart: int,
+    *,
+    where: str = "in your cart",
+) -> None:
+    """`quantity` is what the cart would hold of the variant across all its lines (lines
+    differing only in customizations share the same stock); `in_cart` is what the rest of
+    the cart already holds of it, for the message."""
     if not stock.purchasable:
         raise InsufficientStock(f"{variant.product.name} is out of stock.", available=0)
     if not stock.allows(quantity):
         available = stock.available or 0
-        already = f" (you already have {in_cart} in your cart)" if in_cart else ""
+        already = f" (you already have {in_cart} {where})" if in_cart else ""
         raise InsufficientStock(
             f"Only {available} of {variant.product.name} available{already}.",
             available=available,
         )
+
+
+def _variant_lines(cart: Cart, variant_id: int) -> list[CartLine]:
+    """Every line of this variant in the (locked) cart, locked too."""
+    return list(
+        CartLine.objects.select_for_update().filter(cart=cart, variant_id=variant_id).order_by("pk")
+    )
 
 
 def _customizations(
@@ -177,19 +194,18 @@ def add_line(
         raise ProductUnavailable(f"{variant.product.name} cannot be bought in {cart.currency}.")
     items, key, extra_price = _customizations(customizations)
     with _write(cart.pk, expected_version) as locked:
-        line = (
-            CartLine.objects.select_for_update()
-            .filter(cart=locked, variant=variant, customizations_key=key)
-            .first()
-        )
+        same_variant = _variant_lines(locked, variant.pk)
+        line = next((x for x in same_variant if x.customizations_key == key), None)
         in_cart = line.quantity if line else 0
+        variant_total = sum(x.quantity for x in same_variant)
         new_quantity = in_cart + qty
         if new_quantity > MAX_LINE_QUANTITY:
             message = f"You can buy at most {MAX_LINE_QUANTITY} of an item" + (
                 f"; you already have {in_cart} in your cart." if in_cart else "."
             )
             raise InvalidQuantity(message, details=[Detail("quantity", "out_of_range", message)])
-        _check_stock(variant, status_of(getattr(variant, "stock", None)), new_quantity, in_cart)
+        stock = status_of(getattr(variant, "stock", None))
+        _check_stock(variant, stock, variant_total + qty, variant_total)
         if line is None:
             line = CartLine.objects.create(
                 cart=locked,
@@ -243,7 +259,16 @@ def set_quantity(
                 variant = line.variant
                 if not variant.product.is_active or not variant.is_active:
                     raise ProductUnavailable(f"{variant.product.name} is no longer available.")
-                _check_stock(variant, status_of(getattr(variant, "stock", None)), qty, 0)
+                others = sum(
+                    x.quantity for x in _variant_lines(locked, variant.pk) if x.pk != line.pk
+                )
+                _check_stock(
+                    variant,
+                    status_of(getattr(variant, "stock", None)),
+                    others + qty,
+                    others,
+                    where="in other lines of your cart",
+                )
             line.quantity = qty
             line.save(update_fields=["quantity", "updated_at"])
             result = line
@@ -397,28 +422,52 @@ def _merge_once(guest_cart_id: int, user: AbstractBaseUser) -> MergeResult:
 
 
 def _merge_lines(guest: Cart, target: Cart) -> MergeResult:
+    """Move the guest's lines over. The stock cap is per variant: what the customer's cart
+    already holds of a variant (in any line) is counted first, and guest units are added
+    only up to what is available (and 99 per line). The customer's own lines are never
+    lowered; if they alone exceed stock, the cart page flags them."""
     result = MergeResult(target)
-    guest_lines = list(CartLine.objects.filter(cart=guest).select_related("variant__product"))
-    existing = {
-        (line.variant_id, line.customizations_key): line
-        for line in CartLine.objects.select_for_update().filter(cart=target)
-    }
-    statuses = statuses_for_variants([line.variant_id for line in guest_lines])
+    guest_lines = list(
+        CartLine.objects.filter(cart=guest).select_related("variant__product").order_by("pk")
+    )
+    target_lines = list(CartLine.objects.select_for_update().filter(cart=target).order_by("pk"))
+    existing = {(line.variant_id, line.customizations_key): line for line in target_lines}
+    held: dict[int, int] = {}
+    for line in target_lines:
+        held[line.variant_id] = held.get(line.variant_id, 0) + line.quantity
+    statuses = statuses_for_variants(sorted({line.variant_id for line in guest_lines}))
     for line in guest_lines:
         name = line.variant.product.name
         if not line.variant.product.is_active or not line.variant.is_active:
             result.dropped.append(f"{name} is no longer available and was not added.")
             continue
+        stock = statuses[line.variant_id]
         mine = existing.get((line.variant_id, line.customizations_key))
-        wanted = line.quantity + (mine.quantity if mine else 0)
-        quantity = min(wanted, statuses[line.variant_id].limit(MAX_LINE_QUANTITY))
+        base = mine.quantity if mine else 0
+        wanted = base + line.quantity
+        room = max(MAX_LINE_QUANTITY - base, 0)
+        if not stock.purchasable:
+            room = 0
+        elif stock.cap is not None:
+            room = min(room, max(stock.cap - held.get(line.variant_id, 0), 0))
+        added = min(line.quantity, room)
+        quantity = base + added
         if quantity < 1:
-            result.dropped.append(f"{name} is out of stock and was not added.")
-            continue
-        if quantity < wanted:
-            result.capped.append(
-                f"We could only keep {quantity} of {name} in your cart (you had {wanted})."
+            result.dropped.append(
+                f"{name} is out of stock and was not added."
+                if not stock.purchasable
+                else f"{name} was not added: your cart already holds all we have of it."
             )
+            continue
+        if added < line.quantity:
+            elsewhere = held.get(line.variant_id, 0) - base
+            more = f"; {elsewhere} more are in other lines of your cart" if elsewhere else ""
+            result.capped.append(
+                f"We could only keep {quantity} of {name} in your cart (you had {wanted}{more})."
+            )
+        if added == 0:
+            continue
+        held[line.variant_id] = held.get(line.variant_id, 0) + added
         if mine is not None:
             mine.quantity = quantity
             mine.save(update_fields=["quantity", "updated_at"])
