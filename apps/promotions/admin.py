@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -28,6 +30,56 @@ class ExpiredFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CouponAdminForm(forms.ModelForm[Coupon]):
+    """usage_count is read-only here, so the model's usage-within-limit check constraint
+    is not validated by the form: without this check a limit below the uses already
+    counted reached the database as an IntegrityError (a 500)."""
+
+    class Meta:
+        model = Coupon
+        fields = [
+            "code",
+            "name",
+            "description",
+            "type",
+            "value",
+            "is_active",
+            "buy_quantity",
+            "get_quantity",
+            "minimum_order_amount",
+            "maximum_discount",
+            "starts_at",
+            "ends_at",
+            "usage_limit",
+            "per_customer_limit",
+            "combinable",
+            "applicable_products",
+            "excluded_products",
+            "applicable_categories",
+            "excluded_categories",
+            "metadata",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk is None:
+            return cleaned  # a new coupon has no uses yet
+        # Admin saves run in one transaction: the row stays locked until the save, so a
+        # checkout cannot count a use between this check and the write.
+        count = services.lock_usage_count(self.instance.pk)
+        if count is None:
+            raise forms.ValidationError("This coupon was deleted meanwhile.")
+        self.instance.usage_count = count
+        limit = cleaned.get("usage_limit")
+        if limit is not None and limit < count:
+            self.add_error(
+                "usage_limit",
+                f"This code has already been used {count} times (reserved or redeemed); "
+                f"the usage limit cannot be lower than that.",
+            )
+        return cleaned
+
+
 class GenerateCodesForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=1000, initial=10)
     code_prefix = forms.CharField(max_length=20, required=False, help_text="Defaults to the code.")
@@ -35,6 +87,7 @@ class GenerateCodesForm(forms.Form):
 
 @admin.register(Coupon)
 class CouponAdmin(admin.ModelAdmin[Coupon]):
+    form = CouponAdminForm
     list_display = [
         "code",
         "name",
@@ -87,6 +140,21 @@ class CouponAdmin(admin.ModelAdmin[Coupon]):
         ),
         ("Other", {"fields": ["metadata", "created_at", "updated_at"]}),
     ]
+
+    def save_model(
+        self, request: HttpRequest, obj: Coupon, form: forms.ModelForm[Coupon], change: bool
+    ) -> None:
+        """Never write usage_count from the admin: it belongs to the usage services, and
+        a stale copy written back would undo uses counted meanwhile."""
+        if not change:
+            obj.save()
+            return
+        fields = [
+            f.name
+            for f in Coupon._meta.concrete_fields
+            if not f.primary_key and f.name not in ("usage_count", "created_at")
+        ]
+        obj.save(update_fields=fields)
 
     @admin.display(description="Usage", ordering="usage_count")
     def usage(self, coupon: Coupon) -> str:

@@ -234,6 +234,20 @@ def release_stale_reservations(older_than: datetime) -> int:
     return sum(release_usage(ref) for ref in sorted(references))
 
 
+def lock_usage_count(coupon_id: int) -> int | None:
+    """Lock the coupon row for the rest of the caller's transaction and return its current
+    usage_count (None if the coupon is gone). Staff edits call this before saving, so no
+    reservation can count a use between their limit check and their write."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_usage_count must run inside a transaction")
+    return (
+        Coupon.objects.select_for_update()
+        .filter(pk=coupon_id)
+        .values_list("usage_count", flat=True)
+        .first()
+    )
+
+
 def set_active(coupons: QuerySet[Coupon], active: bool) -> int:
     return coupons.update(is_active=active)
 
