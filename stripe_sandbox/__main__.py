@@ -8,14 +8,37 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 
+from .control import check_seconds, check_webhook_url
 from .engine import Config
 from .server import Sandbox, SandboxServer
 
 
+def _arg(check: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse ``type`` from a ValueError-raising check: a clear usage error at startup
+    instead of a worker that fails every delivery."""
+
+    def parse(value: str) -> object:
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
 def _schedule(value: str) -> list[float]:
-    return [float(x) for x in value.split(",") if x.strip()]
+    return [check_seconds("retry schedule", x) for x in value.split(",") if x.strip()]
+
+
+def _timeout(value: str) -> float:
+    return check_seconds("delivery timeout", value, positive=True, limit=600.0)
+
+
+def _url(value: str) -> str | None:
+    return check_webhook_url(value) if value else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--webhook-url",
+        type=_arg(_url),
         default=env("STRIPE_SANDBOX_WEBHOOK_URL"),
         help="where events are POSTed; none = events are only stored",
     )
@@ -46,14 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--retry-schedule",
-        type=_schedule,
-        default=_schedule(env("STRIPE_SANDBOX_RETRY_SCHEDULE", "1,2,4,8,16")),
+        type=_arg(_schedule),
+        default=env("STRIPE_SANDBOX_RETRY_SCHEDULE", "1,2,4,8,16"),
         help="seconds between delivery retries, comma separated (default 1,2,4,8,16)",
     )
     p.add_argument(
         "--delivery-timeout",
-        type=float,
-        default=float(env("STRIPE_SANDBOX_DELIVERY_TIMEOUT", "10")),
+        type=_arg(_timeout),
+        default=env("STRIPE_SANDBOX_DELIVERY_TIMEOUT", "10"),
+        help="seconds to wait for the endpoint's answer (> 0, default 10)",
     )
     p.add_argument("--log-level", default=env("STRIPE_SANDBOX_LOG_LEVEL", "INFO"))
     return p

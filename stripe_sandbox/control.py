@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from .engine import Engine
 from .errors import ApiError
@@ -15,6 +17,65 @@ from .store import Obj
 from .webhooks import Deliverer
 
 ControlHandler = Callable[["Control", Obj, dict[str, str], list[str]], Obj]
+
+
+def check_webhook_url(value: object) -> str:
+    """An ``http(s)://host[:port]/...`` URL, else ValueError. A URL urllib cannot post to
+    (no host, a bad port) used to fail each delivery with an exception, not an attempt."""
+    url = str(value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"webhook_url must be an http:// or https:// URL with a host: {url!r}")
+    try:
+        port = parts.port  # ValueError for "notaport" or a port out of 0-65535
+    except ValueError:
+        raise ValueError(f"webhook_url has an invalid port: {url!r}") from None
+    if port == 0 or any(c.isspace() or ord(c) < 32 for c in url):
+        raise ValueError(f"webhook_url is not a valid URL: {url!r}")
+    return url
+
+
+def check_seconds(
+    name: str, value: object, *, positive: bool = False, limit: float = 86400.0
+) -> float:
+    """A finite number of seconds (> 0 if ``positive``, else >= 0), at most ``limit``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{name} must be a number of seconds")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is out of range") from None
+    if not math.isfinite(seconds) or seconds > limit or seconds < 0 or (positive and seconds == 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{name} must be a finite number of seconds {bound} and <= {limit:g}")
+    return seconds
+
+
+def check_offset(name: str, value: object, *, limit: float = 100 * 365 * 86400.0) -> float:
+    """A finite signed offset in seconds, within ``limit`` (a century): a NaN or inf clock
+    made every later timestamp a 500 (int(nan), or too large for SQLite)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{name} must be a number of seconds")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is out of range") from None
+    if not math.isfinite(seconds) or abs(seconds) > limit:
+        raise ValueError(f"{name} must be a finite number of seconds within +-{limit:g}")
+    return seconds
+
+
+def check_int(name: str, value: object, *, minimum: int, maximum: int) -> int:
+    """An integer in [minimum, maximum]; JSON ``1e400`` (inf) used to be a 500."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{name} must be an integer")
+    try:
+        number = int(value)
+    except OverflowError:
+        raise ValueError(f"{name} is out of range") from None
+    if not minimum <= number <= maximum:
+        raise ValueError(f"{name} must be between {minimum} and {maximum}")
+    return number
 
 
 class Control:
@@ -59,7 +120,7 @@ class Control:
                     return 200, handler(self, data, query, list(match.groups()))
                 except ApiError as exc:
                     return exc.status, exc.body()
-                except (KeyError, ValueError, TypeError) as exc:
+                except (KeyError, ValueError, TypeError, OverflowError) as exc:
                     return 400, {"error": {"message": f"Bad request: {exc}"}}
         return 404, {"error": {"message": f"Unknown control endpoint {method} {path}"}}
 
@@ -97,22 +158,35 @@ class Control:
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown config keys: {sorted(unknown)}")
+        # Validate everything first, then assign: a bad value must leave the config unchanged.
+        new: Obj = {}
         if "webhook_url" in d:
             url = d["webhook_url"]
-            cfg.webhook_url = str(url) if url else None
+            new["webhook_url"] = check_webhook_url(url) if url else None
         if "webhook_secret" in d:
-            cfg.webhook_secret = str(d["webhook_secret"])
+            secret = str(d["webhook_secret"])
+            try:
+                secret.encode("utf-8")  # a lone surrogate would crash every signature
+            except UnicodeEncodeError:
+                raise ValueError("webhook_secret must be valid UTF-8 text") from None
+            new["webhook_secret"] = secret
         if "retry_schedule" in d:
             schedule = d["retry_schedule"]
             if not isinstance(schedule, list):
                 raise ValueError("retry_schedule must be a list of seconds")
-            cfg.retry_schedule = [float(x) for x in schedule]
+            if len(schedule) > 50:
+                raise ValueError("retry_schedule can have at most 50 entries")
+            new["retry_schedule"] = [check_seconds("retry_schedule", x) for x in schedule]
         if "delivery_timeout" in d:
-            cfg.delivery_timeout = float(d["delivery_timeout"])
+            new["delivery_timeout"] = check_seconds(
+                "delivery_timeout", d["delivery_timeout"], positive=True, limit=600.0
+            )
         if "sign_time_offset" in d:
-            cfg.sign_time_offset = float(d["sign_time_offset"])
+            new["sign_time_offset"] = check_offset("sign_time_offset", d["sign_time_offset"])
         if "public_url" in d:
-            cfg.public_url = str(d["public_url"]).rstrip("/")
+            new["public_url"] = str(d["public_url"]).rstrip("/")
+        for key, value in new.items():
+            setattr(cfg, key, value)
 
     def events(self, _d: Obj, q: dict[str, str], _a: list[str]) -> Obj:
         """Every event, oldest first, each with its delivery state and attempts."""
@@ -141,9 +215,7 @@ class Control:
     def redeliver(self, d: Obj, _q: dict[str, str], a: list[str]) -> Obj:
         if self.engine.store.get(a[0], "event") is None:
             raise ApiError(404, f"No such event: '{a[0]}'", code="resource_missing")
-        times = int(d.get("times", 1))
-        if not 1 <= times <= 50:
-            raise ValueError("times must be between 1 and 50")
+        times = check_int("times", d.get("times", 1), minimum=1, maximum=50)
         results = self.deliverer.redeliver(a[0], times, bool(d.get("concurrent", True)))
         return {"data": [r.as_dict() for r in results]}
 
@@ -171,16 +243,15 @@ class Control:
         if mode not in ("500", "timeout"):
             raise ValueError("mode must be 500 or timeout")
         cfg = self.engine.config
+        count = check_int("count", d.get("count", 1), minimum=0, maximum=1_000_000)
         with self.engine.store.lock:
-            cfg.fail_next = int(d.get("count", 1))
+            cfg.fail_next = count
             cfg.fail_mode = mode
         return cfg.public()
 
     def api_fail_next(self, d: Obj, _q: dict[str, str], _a: list[str]) -> Obj:
         """The next N ``/v1`` POSTs run, then answer ``500 api_error`` (fault injection)."""
-        count = int(d.get("count", 1))
-        if count < 0:
-            raise ValueError("count must be >= 0")
+        count = check_int("count", d.get("count", 1), minimum=0, maximum=1_000_000)
         with self.engine.store.lock:
             self.engine.config.api_fail_next = count
         return self.engine.config.public()
@@ -194,7 +265,7 @@ class Control:
         }
 
     def wait_idle(self, _d: Obj, q: dict[str, str], _a: list[str]) -> Obj:
-        deadline = time.monotonic() + min(float(q.get("timeout", "10")), 60.0)
+        deadline = time.monotonic() + check_seconds("timeout", q.get("timeout", "10"), limit=60.0)
         while time.monotonic() < deadline:
             if self.deliverer.idle():
                 return {"idle": True}
@@ -222,8 +293,8 @@ class Control:
             result = self.engine.pay_card(
                 a[0],
                 number=str(d.get("card", "4242424242424242")),
-                exp_month=int(d.get("exp_month", 12)),
-                exp_year=int(d.get("exp_year", 2034)),
+                exp_month=check_int("exp_month", d.get("exp_month", 12), minimum=1, maximum=12),
+                exp_year=check_int("exp_year", d.get("exp_year", 2034), minimum=0, maximum=9999),
                 email=email,
                 name=str(d.get("name", "Test Customer")),
                 country=str(d.get("country", "US")),
@@ -247,9 +318,13 @@ class Control:
 
     def set_clock(self, d: Obj, _q: dict[str, str], _a: list[str]) -> Obj:
         cfg = self.engine.config
+        # Checked before assigning: a NaN offset used to be stored (then a 400), and every
+        # later /v1 POST was a 500 until a reset.
+        offset = cfg.clock_offset
         if "offset" in d:
-            cfg.clock_offset = float(d["offset"])
+            offset = check_offset("offset", d["offset"])
         if "advance" in d:
-            cfg.clock_offset += float(d["advance"])
+            offset = check_offset("offset", offset + check_offset("advance", d["advance"]))
+        cfg.clock_offset = offset
         expired = self.engine.expire_due()
         return {"now": self.engine.now(), "offset": cfg.clock_offset, "expired": expired}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import http.client
 import json
 import logging
 import threading
@@ -108,8 +109,17 @@ class Deliverer:
     def _scheduled(self, event_id: str) -> None:
         try:
             self.attempt(event_id, "scheduled")
-        except Exception:
+        except Exception as exc:
+            # Still pending and due: without a recorded failure the loop re-posted it at once,
+            # ~1000 times a second. Count it as a failed attempt, so the retry schedule applies.
             log.exception("delivery of %s crashed", event_id)
+            error = f"sandbox error before the request completed: {type(exc).__name__}: {exc}"
+            crashed = Attempt(event_id, "scheduled", time.time(), self.engine.config.webhook_url,
+                              None, error[:500], 0.0, False)  # fmt: skip
+            try:
+                self._record(None, crashed)
+            except Exception:
+                log.exception("could not record the crashed delivery of %s", event_id)
         finally:
             with self.mu:
                 self.inflight.discard(event_id)
@@ -165,6 +175,11 @@ class Deliverer:
                 exc.close()
             except (TimeoutError, urllib.error.URLError, OSError) as exc:
                 error = f"timed out or unreachable: {type(exc).__name__}"
+            except (http.client.HTTPException, ValueError) as exc:
+                # Not an HTTP answer (BadStatusLine from e.g. a Redis port), a bad URL or port
+                # (InvalidURL), a bad timeout: a failed delivery like any other, retried on
+                # schedule. (These escaped, and the worker re-posted at once, forever.)
+                error = f"invalid response or request: {type(exc).__name__}: {exc}"[:500]
             if simulated == "timeout":
                 error = "simulated timeout (fail_next, mode timeout): the response was dropped"
                 status = None
@@ -181,7 +196,9 @@ class Deliverer:
         self._record(event, attempt)
         return attempt
 
-    def _record(self, event: Obj, attempt: Attempt) -> None:
+    def _record(self, event: Obj | None, attempt: Attempt) -> None:
+        """Store the attempt and move the delivery on. ``event`` None: the attempt crashed
+        before it had the event, so it cannot have succeeded."""
         event_id = attempt.event_id
         with self.store.tx():
             if self.store.get(event_id) is None:  # reset while the attempt was in flight
@@ -191,7 +208,7 @@ class Deliverer:
             if d is None or d["state"] != "pending" or self.store.get(event_id) is None:
                 return
             attempts = int(d["attempts"]) + 1
-            if attempt.ok:
+            if attempt.ok and event is not None:
                 self.store.update_delivery(
                     event_id,
                     state="delivered",

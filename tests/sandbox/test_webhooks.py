@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import os
+import socket
+import subprocess
+import sys
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import stripe
 
-from stripe_sandbox.control_client import SandboxControl
-from stripe_sandbox.testing import WebhookReceiver
+from stripe_sandbox.control_client import Json, SandboxControl, SandboxControlError
+from stripe_sandbox.testing import ROOT, WebhookReceiver
 from stripe_sandbox.webhooks import sign
 
 from .conftest import WEBHOOK_SECRET, SchemaChecker
@@ -352,3 +359,106 @@ def test_no_busy_loop_while_a_delivery_is_in_flight(
     used = after["process_time"] - before["process_time"]
     assert used < 0.2, f"sandbox used {used:.2f} s of CPU in 1 s while waiting"
     assert sandbox.wait_idle()
+
+
+@contextlib.contextmanager
+def _not_http_listener() -> Iterator[str]:
+    """A TCP port that answers like Redis does to an HTTP request: not HTTP at all."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn, contextlib.suppress(OSError):
+                conn.settimeout(1)
+                conn.recv(65536)
+                conn.sendall(b"-ERR unknown command\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/webhooks/stripe/"
+    finally:
+        stop.set()
+        server.close()
+        thread.join(timeout=2)
+
+
+def test_endpoint_that_does_not_speak_http_is_a_failed_attempt(
+    client: Any, sandbox: SandboxControl
+) -> None:
+    """A non-HTTP answer (BadStatusLine) escaped ``attempt()``: the delivery stayed due and was
+    re-posted at once, ~1000 times a second, with no attempt ever recorded. It must be a failed
+    attempt like a 500: recorded with an error, retried on schedule, then ``failed``."""
+    with _not_http_listener() as url:
+        sandbox.configure(webhook_url=url, retry_schedule=[0.05, 0.05])
+        s = create_session(client)
+        before = sandbox.stats()["process_time"]
+        sandbox.expire(s.id)
+        assert sandbox.wait_idle(timeout=5)
+        used = sandbox.stats()["process_time"] - before
+    record = sandbox.events("checkout.session.expired")[0]
+    attempts = record["attempts"]
+    assert len(attempts) == 3
+    assert not any(a["ok"] for a in attempts)
+    assert all(a["status"] is None for a in attempts)
+    assert "BadStatusLine" in attempts[0]["error"]
+    assert record["delivery"]["state"] == "failed"
+    assert used < 0.5, f"sandbox used {used:.2f} s of CPU for three failed attempts"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"webhook_url": "http://127.0.0.1:notaport/"},
+        {"webhook_url": "http://127.0.0.1:99999/"},
+        {"webhook_url": "ftp://127.0.0.1/hook"},
+        {"webhook_url": "http:///no-host"},
+        {"delivery_timeout": -1},
+        {"delivery_timeout": 0},
+        {"delivery_timeout": "nan"},
+        {"delivery_timeout": 1e400},
+        {"retry_schedule": [1, -1]},
+        {"retry_schedule": ["inf"]},
+        {"sign_time_offset": "nan"},
+    ],
+    ids=lambda c: json.dumps(c),
+)
+def test_config_that_would_break_deliveries_is_400(sandbox: SandboxControl, config: Json) -> None:
+    """These used to be stored; each delivery then raised (InvalidURL, ValueError) and the
+    worker spun. Now the config is refused and left as it was."""
+    before = sandbox.config()
+    with pytest.raises(SandboxControlError) as exc_info:
+        sandbox._call("POST", "/config", config)
+    assert exc_info.value.status == 400
+    assert exc_info.value.body["error"]["message"]
+    assert sandbox.config() == before
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--webhook-url", "http://127.0.0.1:notaport/"),
+        ("--webhook-url", "127.0.0.1:8000/hook"),
+        ("--delivery-timeout", "-1"),
+        ("--delivery-timeout", "nan"),
+        ("--retry-schedule", "1,-2"),
+    ],
+)
+def test_startup_flags_that_would_break_deliveries_are_usage_errors(flag: str, value: str) -> None:
+    """Refused by argparse (exit 2, the flag named), not discovered one failed delivery later."""
+    cmd = [sys.executable, "-m", "stripe_sandbox", "--secret-key", "sk_test_x",
+           "--webhook-secret", "whsec_x", "--port", "0", flag, value]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_SANDBOX_")}
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"argument {flag}" in proc.stderr
