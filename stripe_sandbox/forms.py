@@ -22,6 +22,10 @@ _PART_RE = re.compile(r"\[([^\[\]]*)\]")
 # from exhausting the recursion limit further down (a 500 instead of a 400).
 MAX_DEPTH = 12
 _DECIMAL_RE = re.compile(r"^(\d+)(?:\.(\d+))?$", re.ASCII)
+_INTEGER_RE = re.compile(r"^-?\d{1,19}$", re.ASCII)
+# Stripe's integers are 64-bit; so are SQLite's (a larger ``created[gte]`` was an
+# OverflowError in the query, a 500).
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
 
 def _short(key: str) -> str:
@@ -145,12 +149,14 @@ class Params:
         raw = self.string(key, required=required)
         if raw is None:
             return None
-        try:
-            value = int(raw)
-        except ValueError:
+        # Digits only (``int()`` also takes " 5", "+5" and "5_000"), within 64 bits.
+        value = int(raw) if _INTEGER_RE.match(raw) else None
+        if value is None or not INT_MIN <= value <= INT_MAX:
             raise invalid(
-                self.name(key), f"Invalid integer: {raw}", code="parameter_invalid_integer"
-            ) from None
+                self.name(key),
+                f"Invalid integer: {_short(raw)}",
+                code="parameter_invalid_integer",
+            )
         if minimum is not None and value < minimum:
             raise invalid(
                 self.name(key),

@@ -136,3 +136,126 @@ def test_server_still_serves_after_bad_requests(client: Any, sandbox: SandboxCon
     _raw(sandbox.base_url, _post_head("-1"))
     _raw(sandbox.base_url, _post_head(str(10 * 1024 * 1024)))
     assert create_session(client).status == "open"
+
+
+_SESSION_FORM = {
+    "mode": "payment",
+    "success_url": "http://shop.test/ok",
+    "line_items[0][price_data][currency]": "eur",
+    "line_items[0][price_data][unit_amount]": "1000",
+    "line_items[0][price_data][product_data][name]": "Shirt",
+    "line_items[0][quantity]": "1",
+}
+_SHIPPING = {
+    "shipping_options[0][shipping_rate_data][display_name]": "Post",
+    "shipping_options[0][shipping_rate_data][fixed_amount][currency]": "eur",
+    "shipping_options[0][shipping_rate_data][fixed_amount][amount]": "500",
+    "shipping_options[0][shipping_rate_data][delivery_estimate][minimum][unit]": "day",
+    "shipping_options[0][shipping_rate_data][delivery_estimate][minimum][value]": "1",
+}
+# (method, path, base params, the integer parameter under test)
+_INTEGER_PARAMS = [
+    *[("GET", path, {}, param) for path in ("/v1/events", "/v1/checkout/sessions")
+      for param in ("created", "created[gt]", "created[gte]", "created[lt]", "created[lte]",
+                    "limit")],
+    ("POST", "/v1/checkout/sessions", _SESSION_FORM, "expires_at"),
+    ("POST", "/v1/checkout/sessions", _SESSION_FORM, "line_items[0][price_data][unit_amount]"),
+    ("POST", "/v1/checkout/sessions", _SESSION_FORM, "line_items[0][quantity]"),
+    ("POST", "/v1/checkout/sessions", {**_SESSION_FORM, **_SHIPPING},
+     "shipping_options[0][shipping_rate_data][fixed_amount][amount]"),
+    ("POST", "/v1/checkout/sessions", {**_SESSION_FORM, **_SHIPPING},
+     "shipping_options[0][shipping_rate_data][delivery_estimate][minimum][value]"),
+    ("POST", "/v1/coupons", {"percent_off": "10"}, "redeem_by"),
+    ("POST", "/v1/coupons", {"percent_off": "10"}, "max_redemptions"),
+    ("POST", "/v1/coupons", {"percent_off": "10", "duration": "repeating"},
+     "duration_in_months"),
+    ("POST", "/v1/coupons", {"currency": "eur"}, "amount_off"),
+    ("POST", "/v1/coupons", {}, "percent_off"),
+    ("POST", "/v1/tax_rates", {"display_name": "VAT", "inclusive": "false"}, "percentage"),
+    ("POST", "/v1/refunds", {"payment_intent": "pi_missing"}, "amount"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", [10**30, -(10**30)], ids=["1e30", "-1e30"])
+@pytest.mark.parametrize(
+    ("method", "path", "base", "param"),
+    _INTEGER_PARAMS,
+    ids=[f"{m} {p} {param}" for m, p, _b, param in _INTEGER_PARAMS],
+)
+def test_huge_integers_are_400_naming_the_param(
+    sandbox: SandboxControl,
+    schemas: SchemaChecker,
+    method: str,
+    path: str,
+    base: dict[str, str],
+    param: str,
+    value: int,
+) -> None:
+    """``created[gte]=99999999999999999999999`` reached SQLite: OverflowError, a 500. Every
+    integer parameter is bounded (Stripe's are 64-bit), and out of range is a 400 naming it."""
+    data = {**base, param: str(value)}
+    if method == "GET":
+        r = requests.get(f"{sandbox.base_url}{path}", params=data, auth=AUTH, timeout=5)
+    else:
+        r = requests.post(f"{sandbox.base_url}{path}", data=data, auth=AUTH, timeout=5)
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["param"] == param
+    schemas.check("error", r.json())
+
+
+def test_line_items_limit_overflow_is_400(client: Any, sandbox: SandboxControl) -> None:
+    s = create_session(client)
+    r = requests.get(
+        f"{sandbox.base_url}/v1/checkout/sessions/{s.id}/line_items",
+        params={"limit": str(10**30)},
+        auth=AUTH,
+        timeout=5,
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["param"] == "limit"
+
+
+@pytest.mark.parametrize("value", [2**63 - 1, -(2**63)], ids=["int64max", "int64min"])
+@pytest.mark.parametrize(
+    ("method", "path", "base", "param"),
+    _INTEGER_PARAMS,
+    ids=[f"{m} {p} {param}" for m, p, _b, param in _INTEGER_PARAMS],
+)
+def test_int64_edge_integers_are_never_500(
+    sandbox: SandboxControl,
+    method: str,
+    path: str,
+    base: dict[str, str],
+    param: str,
+    value: int,
+) -> None:
+    """The largest accepted integers must not overflow later (totals, SQLite, JSON)."""
+    data = {**base, param: str(value)}
+    if method == "GET":
+        r = requests.get(f"{sandbox.base_url}{path}", params=data, auth=AUTH, timeout=5)
+    else:
+        r = requests.post(f"{sandbox.base_url}{path}", data=data, auth=AUTH, timeout=5)
+    assert r.status_code < 500, r.text
+
+
+def test_huge_coupon_amount_off_in_a_session_is_not_500(
+    client: Any, sandbox: SandboxControl
+) -> None:
+    coupon = requests.post(
+        f"{sandbox.base_url}/v1/coupons",
+        data={"amount_off": str(2**63 - 1), "currency": "eur"},
+        auth=AUTH,
+        timeout=5,
+    )
+    if coupon.status_code == 200:
+        r = requests.post(
+            f"{sandbox.base_url}/v1/checkout/sessions",
+            data={**_SESSION_FORM, "discounts[0][coupon]": coupon.json()["id"]},
+            auth=AUTH,
+            timeout=5,
+        )
+        assert r.status_code < 500, r.text
+    else:
+        assert coupon.status_code == 400
