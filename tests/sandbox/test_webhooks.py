@@ -346,7 +346,12 @@ def test_no_busy_loop_while_a_delivery_is_in_flight(
     client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
     """While a slow endpoint holds a delivery, the scheduler must sleep, not spin: the
-    sandbox process may use only a little CPU over one second (the busy loop took ~100%)."""
+    sandbox process may use only a little CPU over one second (the busy loop took ~100%).
+
+    The delivery timeout (5 s) is well above the receiver's delay (2 s): with both at 2 s
+    the attempt raced its own timeout, was retried, and the test took 2-8 s, sometimes
+    longer than ``wait_idle``'s 10 s."""
+    sandbox.configure(delivery_timeout=5)
     webhook_receiver.delay = 2.0
     s = create_session(client)
     sandbox.expire(s.id)
@@ -359,6 +364,8 @@ def test_no_busy_loop_while_a_delivery_is_in_flight(
     used = after["process_time"] - before["process_time"]
     assert used < 0.2, f"sandbox used {used:.2f} s of CPU in 1 s while waiting"
     assert sandbox.wait_idle()
+    attempts = sandbox.events("checkout.session.expired")[0]["attempts"]
+    assert [a["ok"] for a in attempts] == [True]  # answered in time: no timeout, no retry
 
 
 @contextlib.contextmanager
