@@ -4,7 +4,7 @@
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -26,9 +26,15 @@ from apps.promotions.rules import (
     CouponFacts,
     Problem,
     check_combination,
+    usage_problems,
     validate_coupon,
 )
-from apps.promotions.selectors import discount_input, facts_for, with_rules
+from apps.promotions.selectors import (
+    discount_input,
+    facts_for,
+    redeemed_by_customer,
+    with_rules,
+)
 
 CART_SESSION_KEY = "cart_id"
 User = AbstractBaseUser | AnonymousUser
@@ -246,18 +252,26 @@ def coupon_problems_for(
     lines: Sequence[DiscountLine],
     currency: str,
     policy: CombinabilityPolicy,
+    customer_usage: Mapping[int, int] | None = None,
 ) -> dict[int, tuple[Problem, ...]]:
     """Why each applied coupon does not count now. Besides its own rules, each coupon
     must combine with the ones before it (in applied order) that do count: codes that
-    reached the cart together another way (a merge, a changed policy) are not stacked."""
+    reached the cart together another way (a merge, a changed policy) are not stacked.
+
+    The overall usage limit is left to payment start (reserve_usage, under the coupon
+    lock); with `customer_usage` (a signed-in customer's redeemed uses per coupon) the
+    per-customer limit is checked too, as applying the code would."""
     now = timezone.now()
     counted: list[CouponFacts] = []
     result: dict[int, tuple[Problem, ...]] = {}
     for coupon in coupons:
-        facts = facts_for(coupon)
+        used = (customer_usage or {}).get(coupon.pk, 0)
+        facts = facts_for(coupon, customer_usage_count=used)
         problems = validate_coupon(
             facts, lines=lines, now=now, currency=currency, check_usage=False
         )
+        if customer_usage is not None:
+            problems += usage_problems(facts, overall=False)
         if not problems:
             problems = check_combination(facts, counted, policy)
         if not problems:
@@ -273,7 +287,12 @@ def cart_view(cart: Cart, *, policy: CombinabilityPolicy | None = None) -> CartV
     tree = category_tree()
     engine_lines = discount_lines(lines, tree)
     coupons = applied_coupons(cart)
-    coupon_problems = coupon_problems_for(coupons, engine_lines, cart.currency, policy)
+    usage = (
+        redeemed_by_customer([c.pk for c in coupons], user_id=cart.user_id)
+        if cart.user_id is not None
+        else None
+    )
+    coupon_problems = coupon_problems_for(coupons, engine_lines, cart.currency, policy, usage)
     valid = [c for c in coupons if not coupon_problems[c.pk]]
     totals = compute_totals(
         engine_lines,

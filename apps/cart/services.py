@@ -43,8 +43,9 @@ from apps.cart.selectors import (
 from apps.catalog.models import ProductVariant
 from apps.inventory.availability import StockStatus
 from apps.inventory.selectors import status_of, statuses_for_variants
-from apps.promotions.rules import CombinabilityPolicy, check_combination
-from apps.promotions.selectors import check_code, facts_for
+from apps.promotions.models import Coupon
+from apps.promotions.rules import CombinabilityPolicy, Problem, check_combination, usage_problems
+from apps.promotions.selectors import check_code, customer_usage, facts_for
 
 logger = logging.getLogger(__name__)
 
@@ -404,10 +405,12 @@ def _merge_once(guest_cart_id: int, user: AbstractBaseUser) -> MergeResult:
             guest.user_id = user.pk
             guest.session_hash = ""
             guest.save(update_fields=["user", "session_hash", "updated_at"])
+            adopted = MergeResult(guest)
+            _drop_used_up_coupons(guest, user, adopted)
             logger.info("guest cart adopted", extra={"cart_id": guest.pk, "user_id": user.pk})
-            return MergeResult(guest)
+            return adopted
         result = _merge_lines(guest, target)
-        _merge_coupons(guest, target, result)
+        _merge_coupons(guest, target, result, user)
         guest.delete()
         now = timezone.now()
         target.version += 1
@@ -485,23 +488,49 @@ def _merge_lines(guest: Cart, target: Cart) -> MergeResult:
     return result
 
 
-def _merge_coupons(guest: Cart, target: Cart, result: MergeResult) -> None:
-    """Move the guest's codes over only where they combine with the codes already kept
+def _guest_code_dropped(coupon: Coupon, problems: Sequence[Problem]) -> str:
+    reasons = " ".join(p.message for p in problems)
+    return f"The code {coupon.code} from your guest cart was not kept: {reasons}"
+
+
+def _usage_problems(coupons: Sequence[Coupon], user: AbstractBaseUser) -> dict[int, list[Problem]]:
+    """The usage checks applying a code makes, now that the customer is known (a guest
+    cannot be matched to their past uses): overall limit and per-customer limit, by
+    account or the account's email. One query for all the codes."""
+    email = str(getattr(user, "email", "") or "")
+    used = customer_usage([c.pk for c in coupons], user=user, email=email)
+    return {
+        c.pk: usage_problems(facts_for(c, customer_usage_count=used.get(c.pk, 0))) for c in coupons
+    }
+
+
+def _drop_used_up_coupons(cart: Cart, user: AbstractBaseUser, result: MergeResult) -> None:
+    """An adopted guest cart keeps only the codes its new owner may still use."""
+    coupons = applied_coupons(cart)
+    problems = _usage_problems(coupons, user)
+    for coupon in coupons:
+        if problems[coupon.pk]:
+            CartCoupon.objects.filter(cart=cart, coupon=coupon).delete()
+            result.dropped_coupons.append(_guest_code_dropped(coupon, problems[coupon.pk]))
+
+
+def _merge_coupons(guest: Cart, target: Cart, result: MergeResult, user: AbstractBaseUser) -> None:
+    """Move the guest's codes over only where the customer may still use them (usage
+    limits, now that we know who they are) and they combine with the codes already kept
     (the same `check_combination` as applying a code), so merging cannot stack codes
     that could never be applied together. The customer's own codes win."""
     policy = CombinabilityPolicy.from_settings()
     kept = [facts_for(c) for c in applied_coupons(target)]
     kept_ids = {f.coupon_id for f in kept}
-    for coupon in applied_coupons(guest):
+    guest_coupons = [c for c in applied_coupons(guest) if c.pk not in kept_ids]
+    usage = _usage_problems(guest_coupons, user)
+    for coupon in guest_coupons:
         if coupon.pk in kept_ids:
             continue
         facts = facts_for(coupon)
-        problems = check_combination(facts, kept, policy)
+        problems = usage[coupon.pk] or check_combination(facts, kept, policy)
         if problems:
-            reasons = " ".join(p.message for p in problems)
-            result.dropped_coupons.append(
-                f"The code {coupon.code} from your guest cart was not kept: {reasons}"
-            )
+            result.dropped_coupons.append(_guest_code_dropped(coupon, problems))
             continue
         CartCoupon.objects.create(cart=target, coupon=coupon)
         kept.append(facts)

@@ -115,6 +115,26 @@ def not_found_problem() -> Problem:
     return Problem(NOT_FOUND, "We don't recognise that code. Check it and try again.")
 
 
+def usage_problems(facts: CouponFacts, *, overall: bool = True) -> list[Problem]:
+    """Is the code used up: overall (usage_limit) and by this customer (per_customer_limit,
+    from `facts.customer_usage_count`)? `overall=False` checks only the customer."""
+    problems: list[Problem] = []
+    if overall and facts.usage_limit is not None and facts.usage_count >= facts.usage_limit:
+        problems.append(Problem(USAGE_LIMIT_REACHED, "This code has been fully redeemed."))
+    if (
+        facts.per_customer_limit is not None
+        and facts.customer_usage_count >= facts.per_customer_limit
+    ):
+        times = "once" if facts.per_customer_limit == 1 else f"{facts.per_customer_limit} times"
+        problems.append(
+            Problem(
+                PER_CUSTOMER_LIMIT_REACHED,
+                f"You have already used this code (it can be used {times} per customer).",
+            )
+        )
+    return problems
+
+
 def validate_coupon(
     facts: CouponFacts,
     *,
@@ -134,19 +154,7 @@ def validate_coupon(
     if now >= facts.ends_at:
         problems.append(Problem(EXPIRED, f"This code expired on {facts.ends_at:%B %-d, %Y}."))
     if check_usage:
-        if facts.usage_limit is not None and facts.usage_count >= facts.usage_limit:
-            problems.append(Problem(USAGE_LIMIT_REACHED, "This code has been fully redeemed."))
-        if (
-            facts.per_customer_limit is not None
-            and facts.customer_usage_count >= facts.per_customer_limit
-        ):
-            times = "once" if facts.per_customer_limit == 1 else f"{facts.per_customer_limit} times"
-            problems.append(
-                Problem(
-                    PER_CUSTOMER_LIMIT_REACHED,
-                    f"You have already used this code (it can be used {times} per customer).",
-                )
-            )
+        problems += usage_problems(facts)
     subtotal = sum((quantize(line.total, currency) for line in lines), Decimal("0"))
     minimum = facts.minimum_order_amount
     if minimum is not None and subtotal < minimum:

@@ -4,8 +4,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Count, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -90,6 +91,30 @@ def customer_usage(
     for coupon_id in rows:
         counts[coupon_id] = counts.get(coupon_id, 0) + 1
     return counts
+
+
+def redeemed_by_customer(coupon_ids: Sequence[int], *, user_id: int) -> dict[int, int]:
+    """Placed orders' uses of these coupons by this account (by user, or by the account's
+    email as on apply), in one query. Reserved uses are left out: for a cart that is a
+    checkout in progress, most likely the cart's own, and it must not block itself."""
+    if not coupon_ids:
+        return {}
+    account_email = Subquery(
+        get_user_model().objects.filter(pk=user_id).exclude(email="").values("email")[:1]
+    )
+    rows = (
+        CouponRedemption.objects.alias(email_ci=Lower("email"))
+        .filter(
+            Q(user_id=user_id) | Q(email_ci=Lower(account_email)),
+            coupon_id__in=coupon_ids,
+            status=CouponRedemption.Status.REDEEMED,
+        )
+        .order_by()
+        .values("coupon_id")
+        .annotate(n=Count("pk"))
+        .values_list("coupon_id", "n")
+    )
+    return dict(rows)
 
 
 def facts_for(coupon: Coupon, *, customer_usage_count: int = 0) -> CouponFacts:
