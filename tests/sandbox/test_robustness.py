@@ -259,3 +259,49 @@ def test_huge_coupon_amount_off_in_a_session_is_not_500(
         assert r.status_code < 500, r.text
     else:
         assert coupon.status_code == 400
+
+
+def _control(sandbox: SandboxControl, path: str, body: bytes) -> requests.Response:
+    return requests.post(
+        f"{sandbox.base_url}/_sandbox{path}",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"offset": NaN}', b'{"offset": Infinity}', b'{"offset": 1e400}', b'{"advance": NaN}',
+     b'{"offset": 1e15}', b'{"advance": -1e15}', b'{"offset": "soon"}', b'{"offset": [1]}'],
+)  # fmt: skip
+def test_bad_clock_is_400_and_leaves_the_clock_alone(
+    client: Any, sandbox: SandboxControl, body: bytes
+) -> None:
+    """A NaN offset used to be stored before the 400: every later /v1 POST was a 500."""
+    sandbox.set_clock(offset=60)
+    r = _control(sandbox, "/clock", body)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["message"]
+    assert sandbox.clock()["offset"] == 60
+    assert create_session(client).status == "open"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/webhooks/fail_next", b'{"count": 1e400}'),
+        ("/webhooks/fail_next", b'{"count": -1}'),
+        ("/webhooks/fail_next", b'{"count": NaN}'),
+        ("/webhooks/fail_next", b'{"count": 100000000000000000000000000}'),
+        ("/api/fail_next", b'{"count": 1e400}'),
+        ("/api/fail_next", b'{"count": "many"}'),
+        ("/events/evt_x/redeliver", b'{"times": 1e400}'),
+    ],
+)
+def test_bad_control_integers_are_400(sandbox: SandboxControl, path: str, body: bytes) -> None:
+    """``int(1e400)`` is an OverflowError: it was a 500."""
+    before = sandbox.config()
+    r = _control(sandbox, path, body)
+    assert r.status_code in (400, 404), r.text
+    assert sandbox.config() == before
