@@ -508,9 +508,13 @@ def _list_events(engine: Engine, p: Params, _ctx: RequestCtx, _args: list[str]) 
         placeholders = " OR ".join("json_extract(data, '$.type') = ?" for _ in types)
         # one value per placeholder: expand into several clauses joined by OR
         where.append((f"({placeholders})", _Multi(types)))
-    ds = p.string("delivery_success")
-    if ds is not None:
-        p.boolean("delivery_success")
+    if p.string("delivery_success") is not None:
+        # Stripe: true = every endpoint acknowledged the event; false = still pending or failed
+        # at some endpoint. ``pending_webhooks`` counts exactly those (0 once delivered).
+        if p.boolean("delivery_success"):
+            where.append(("json_extract(data, '$.pending_webhooks') = 0", _Multi()))
+        else:
+            where.append(("json_extract(data, '$.pending_webhooks') > 0", _Multi()))
     return _list(engine, p, "event", "/v1/events", where)
 
 

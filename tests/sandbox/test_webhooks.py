@@ -469,3 +469,30 @@ def test_startup_flags_that_would_break_deliveries_are_usage_errors(flag: str, v
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"argument {flag}" in proc.stderr
+
+
+def test_events_list_filters_on_delivery_success(
+    client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
+) -> None:
+    """``delivery_success`` was accepted and ignored. As on Stripe: ``true`` lists events every
+    endpoint acknowledged, ``false`` those still pending or failed (``pending_webhooks > 0``)."""
+    sandbox.configure(retry_schedule=[0.01])
+    delivered, failed, pending = (create_session(client) for _ in range(3))
+    sandbox.expire(delivered.id)
+    assert sandbox.wait_idle()
+    webhook_receiver.status = 500
+    sandbox.expire(failed.id)
+    assert sandbox.wait_idle()
+    sandbox.pause_webhooks()
+    sandbox.expire(pending.id)
+    by_session = {e["event"]["data"]["object"]["id"]: e for e in sandbox.events()}
+    assert by_session[failed.id]["delivery"]["state"] == "failed"
+    assert by_session[pending.id]["delivery"]["state"] == "pending"
+
+    def listed(flag: str) -> set[str]:
+        page = client.v1.events.list(params={"delivery_success": flag == "true", "limit": 100})
+        return {e.data.object.id for e in page.data}
+
+    assert listed("true") == {delivered.id}
+    assert listed("false") == {failed.id, pending.id}
+    sandbox.resume_webhooks()
