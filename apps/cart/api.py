@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -61,7 +62,16 @@ BAD_REQUEST = OpenApiResponse(
 )
 FORBIDDEN = OpenApiResponse(ERROR_ENVELOPE, description="CSRF_FAILED")
 NOT_FOUND = OpenApiResponse(ERROR_ENVELOPE, description="NOT_FOUND: not your cart, or no such row")
-WRITE_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
+UNSUPPORTED = OpenApiResponse(
+    ERROR_ENVELOPE, description="UNSUPPORTED_MEDIA_TYPE: a body must be application/json"
+)
+WRITE_ERRORS = {
+    400: BAD_REQUEST,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: CONFLICT,
+    415: UNSUPPORTED,
+}
 
 
 def _session(request: Request) -> SessionBase:
@@ -109,7 +119,11 @@ def _item(cart: dict[str, object], item_id: int | None) -> object:
 
 
 class CartApiView(APIView):
+    """JSON bodies only: a form body cannot carry nested fields such as `customizations`,
+    which were then silently dropped; anything but JSON is 415 in the envelope."""
+
     authentication_classes = [CsrfSessionAuthentication]
+    parser_classes = [JSONParser]
 
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")
