@@ -305,3 +305,31 @@ def test_bad_control_integers_are_400(sandbox: SandboxControl, path: str, body: 
     r = _control(sandbox, path, body)
     assert r.status_code in (400, 404), r.text
     assert sandbox.config() == before
+
+
+def _session_post(sandbox: SandboxControl, key: str, **extra: str) -> requests.Response:
+    return requests.post(
+        f"{sandbox.base_url}/v1/checkout/sessions",
+        data={**_SESSION_FORM, **extra},
+        headers={"Idempotency-Key": key},
+        auth=AUTH,
+        timeout=5,
+    )
+
+
+def test_empty_idempotency_key_is_no_key(sandbox: SandboxControl) -> None:
+    """An empty ``Idempotency-Key`` was stored as a real key: the next keyless-looking POST
+    with other parameters got ``idempotency_error``, or a replay of someone else's session."""
+    first = _session_post(sandbox, "", client_reference_id="a")
+    second = _session_post(sandbox, "", client_reference_id="b")
+    assert first.status_code == second.status_code == 200, second.text
+    assert first.json()["id"] != second.json()["id"]
+    assert "Idempotent-Replayed" not in second.headers
+
+
+def test_idempotency_key_over_255_characters_is_400(sandbox: SandboxControl) -> None:
+    assert _session_post(sandbox, "k" * 255).status_code == 200
+    r = _session_post(sandbox, "k" * 256)
+    assert r.status_code == 400
+    assert r.json()["error"]["type"] == "invalid_request_error"
+    assert "255" in r.json()["error"]["message"]
