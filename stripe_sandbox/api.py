@@ -445,7 +445,8 @@ def _create_coupon(engine: Engine, p: Params, _ctx: RequestCtx, _args: list[str]
 
 def _get_coupon(engine: Engine, p: Params, _ctx: RequestCtx, args: list[str]) -> Obj:
     p.check_known({"expand"})
-    return expand(engine, engine.get_obj(args[0], "coupon", "coupon"), p.strings("expand"))
+    coupon = engine.coupon_view(engine.get_obj(args[0], "coupon", "coupon"))
+    return expand(engine, coupon, p.strings("expand"))
 
 
 def _create_tax_rate(engine: Engine, p: Params, _ctx: RequestCtx, _args: list[str]) -> Obj:

@@ -279,6 +279,14 @@ class Engine:
         )
         with self.store.tx():
             self.store.put(coupon, extra={"percent_off": str(percent) if percent else None})
+        return self.coupon_view(coupon)
+
+    def coupon_view(self, coupon: Obj) -> Obj:
+        """The coupon as Stripe shows it now: ``valid`` is false once ``redeem_by`` has
+        passed on the sandbox clock (``max_redemptions`` clears it when stored)."""
+        redeem_by = coupon.get("redeem_by")
+        if coupon.get("valid") and isinstance(redeem_by, int) and redeem_by <= self.now():
+            coupon = {**coupon, "valid": False}
         return coupon
 
     def create_tax_rate(self, p: Params) -> Obj:
@@ -514,7 +522,7 @@ class Engine:
             if row is None:
                 raise no_such("coupon", coupon_id, d.name("coupon"), 400)
             coupon_obj = row.data
-            if not coupon_obj["valid"]:
+            if not self.coupon_view(coupon_obj)["valid"]:  # used up, or past redeem_by
                 raise invalid(d.name("coupon"), f"Coupon {coupon_id} is no longer valid.")
             if coupon_obj["amount_off"] is not None:
                 if coupon_obj["currency"] != currency:

@@ -715,3 +715,22 @@ def test_idempotency_keys_expire_on_the_sandbox_clock(client: Any, sandbox: Sand
     assert again.id != first.id
     assert again.client_reference_id == "other"
     assert "Idempotent-Replayed" not in again.last_response.headers
+
+
+def test_coupon_past_redeem_by_is_refused(client: Any, sandbox: SandboxControl) -> None:
+    """``redeem_by`` was stored and never enforced. After it (on the sandbox clock) the coupon
+    is ``valid: false`` and a session cannot use it, as for a used-up ``max_redemptions``."""
+    now = int(sandbox.clock()["now"])
+    coupon = client.v1.coupons.create(
+        params={"percent_off": 10, "duration": "once", "redeem_by": now + 3600}
+    )
+    assert coupon.valid is True
+    before = create_session(client, discounts=[{"coupon": coupon.id}])
+    assert before.total_details.amount_discount > 0
+    sandbox.set_clock(advance=3600)
+    assert client.v1.coupons.retrieve(coupon.id).valid is False
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        create_session(client, discounts=[{"coupon": coupon.id}])
+    assert exc.value.http_status == 400
+    assert exc.value.param == "discounts[0][coupon]"
+    assert "no longer valid" in str(exc.value.user_message)
