@@ -75,6 +75,8 @@ class CartLine(TimeStampedModel):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     # [{"type": "gift_wrap", "name": "Gift wrap", "value": "Birthday", "price": "5.00"}],
     # priced by the server from settings.CART_CUSTOMIZATIONS, never by the browser.
+    # customizations_price is their total when added (like unit_price): the cart reprices
+    # them from CART_CUSTOMIZATIONS at view time and flags a change.
     customizations = models.JSONField(default=list, blank=True)
     customizations_key = models.CharField(max_length=64, default="", blank=True)
     customizations_price = models.DecimalField(

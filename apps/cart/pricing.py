@@ -85,3 +85,38 @@ def price_customizations(
         }
         total += price
     return [normalised[k] for k in sorted(normalised)], total
+
+
+@dataclass(frozen=True, slots=True)
+class CustomizationsNow:
+    """A line's stored customizations at today's prices."""
+
+    items: tuple[dict[str, str], ...]
+    price: Decimal
+    withdrawn: tuple[str, ...]  # names of types no longer offered (kept at their old price)
+
+
+def reprice_customizations(
+    stored: Sequence[Mapping[str, object]], catalogue: Mapping[str, Mapping[str, object]]
+) -> CustomizationsNow:
+    """Price a line's customizations from the server's current list, as catalog prices
+    are: the price captured when the line was added is only for the "old -> new" note.
+    A type no longer offered keeps its stored price and is reported as withdrawn."""
+    items: list[dict[str, str]] = []
+    withdrawn: list[str] = []
+    total = ZERO
+    for item in stored:
+        kind = str(item.get("type", ""))
+        spec = catalogue.get(kind)
+        name = str(item.get("name", kind))
+        if spec is None:
+            price = quantize(str(item.get("price", "0")))
+            withdrawn.append(name)
+        else:
+            price = quantize(str(spec.get("price", "0")))
+            name = str(spec.get("name", kind))
+        items.append(
+            {"type": kind, "name": name, "value": str(item.get("value", "")), "price": str(price)}
+        )
+        total += price
+    return CustomizationsNow(tuple(items), total, tuple(withdrawn))

@@ -8,13 +8,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import F, Prefetch, Sum
 from django.utils import timezone
 
 from apps.cart.models import MAX_LINE_QUANTITY, Cart, CartLine
-from apps.cart.pricing import CartTotals, compute_totals
+from apps.cart.pricing import (
+    CartTotals,
+    CustomizationsNow,
+    compute_totals,
+    reprice_customizations,
+)
 from apps.catalog.models import ProductImage
 from apps.catalog.selectors import CategoryTree, category_tree
 from apps.inventory.availability import StockStatus
@@ -102,6 +108,8 @@ class LineView:
     stock: StockStatus
     image: ProductImage | None
     issue: str = ""  # why checkout is blocked by this line, if it is
+    # The line's customizations at current prices (CART_CUSTOMIZATIONS).
+    customizations: tuple[dict[str, str], ...] = ()
     # Units of the same variant in the cart's other lines (other customizations): they
     # draw on the same stock.
     in_other_lines: int = 0
@@ -192,16 +200,24 @@ def category_ids_for(category_id: int, tree: CategoryTree) -> frozenset[int]:
     return frozenset(c.pk for c in tree.ancestors(found))
 
 
+def customizations_now(line: CartLine) -> CustomizationsNow:
+    """The line's customizations priced from CART_CUSTOMIZATIONS as it is now."""
+    catalogue: Mapping[str, Mapping[str, object]] = getattr(settings, "CART_CUSTOMIZATIONS", {})
+    stored = line.customizations if isinstance(line.customizations, list) else []
+    return reprice_customizations([c for c in stored if isinstance(c, Mapping)], catalogue)
+
+
 def discount_lines(
     lines: Sequence[CartLine], tree: CategoryTree | None = None
 ) -> list[DiscountLine]:
-    """The engine's view of cart lines at *current* catalog prices."""
+    """The engine's view of cart lines at *current* prices: the catalog's for the variant,
+    CART_CUSTOMIZATIONS' for its customizations."""
     tree = tree or category_tree()
     return [
         DiscountLine(
             line_id=line.pk,
             product_id=line.variant.product_id,
-            unit_price=line.variant.price + line.customizations_price,
+            unit_price=line.variant.price + customizations_now(line).price,
             quantity=line.quantity,
             category_ids=category_ids_for(line.variant.product.category_id, tree),
         )
@@ -223,14 +239,25 @@ def applied_coupons(cart: Cart) -> list[Coupon]:
 
 
 def line_issue(
-    line: CartLine, stock: StockStatus, variant_total: int | None = None, variant_lines: int = 1
+    line: CartLine,
+    stock: StockStatus,
+    variant_total: int | None = None,
+    variant_lines: int = 1,
+    withdrawn: Sequence[str] = (),
 ) -> str:
     """Why this line blocks checkout. The stock cap is per variant: `variant_total` is what
-    all the cart's lines of the variant hold together (`variant_lines` of them)."""
+    all the cart's lines of the variant hold together (`variant_lines` of them).
+    `withdrawn`: customizations on the line that are no longer offered."""
     variant = line.variant
     total = line.quantity if variant_total is None else variant_total
     if not variant.product.is_active or not variant.is_active:
         return f"{variant.product.name} is no longer available; remove it to continue."
+    if withdrawn:
+        return (
+            f"{', '.join(withdrawn)} {'is' if len(withdrawn) == 1 else 'are'} no longer "
+            f"offered for {variant.product.name}; "
+            "remove the item and add it again to continue."
+        )
     if not stock.purchasable:
         return f"{variant.product.name} is out of stock; remove it to continue."
     if not stock.allows(total):
@@ -309,7 +336,8 @@ def cart_view(cart: Cart, *, policy: CombinabilityPolicy | None = None) -> CartV
     for line, engine_line in zip(lines, engine_lines, strict=True):
         stock = status_of(getattr(line.variant, "stock", None))
         quantities = per_variant[line.variant_id]
-        issue = line_issue(line, stock, sum(quantities), len(quantities))
+        extras = customizations_now(line)
+        issue = line_issue(line, stock, sum(quantities), len(quantities), extras.withdrawn)
         if issue and line.variant_id not in reported:
             reported.add(line.variant_id)
             issues.append(issue)
@@ -325,6 +353,7 @@ def cart_view(cart: Cart, *, policy: CombinabilityPolicy | None = None) -> CartV
                 image=images[0] if images else None,
                 issue=issue,
                 in_other_lines=sum(quantities) - line.quantity,
+                customizations=extras.items,
             )
         )
     coupon_views = [

@@ -215,7 +215,7 @@ def item_data(row: LineView) -> dict[str, object]:
         "image": row.image.image.url if row.image else "",
         "sku": line.variant.sku,
         "options": list(line.variant.options),
-        "customizations": list(line.customizations),
+        "customizations": list(row.customizations),  # at current prices
         "available": row.stock.available,
         "issue": row.issue,
     }
