@@ -143,8 +143,13 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
-def bank_method_for(currency: str) -> str:
-    return "sepa_debit" if currency == "eur" else "us_bank_account"
+BANK_METHODS = {"eur": "sepa_debit", "usd": "us_bank_account"}
+
+
+def bank_method_for(currency: str) -> str | None:
+    """The bank debit a session in ``currency`` can offer: SEPA in eur, US bank accounts in
+    usd, none otherwise (``us_bank_account`` was offered for gbp, jpy, ...)."""
+    return BANK_METHODS.get(currency)
 
 
 @dataclass
@@ -596,14 +601,20 @@ class Engine:
 
         # payment methods
         types = p.strings("payment_method_types") or p.strings("allowed_payment_method_types")
+        bank = bank_method_for(currency)
         for i, t in enumerate(types):
             if t not in ("card", "us_bank_account", "sepa_debit"):
                 raise invalid(
                     f"payment_method_types[{i}]",
                     f"The sandbox does not support the payment method type {t}.",
                 )
+            if t != "card" and t != bank:
+                raise invalid(
+                    f"payment_method_types[{i}]",
+                    f"The payment method type {t} cannot be used with currency {currency}.",
+                )
         if not types:
-            types = ["card", bank_method_for(currency)]
+            types = ["card", bank] if bank else ["card"]
 
         totals = compute_totals(lines, coupon_in, shipping_amount)
         limit_error = charge_limit_error(totals.amount_total, currency)
@@ -1048,7 +1059,7 @@ class Engine:
             if int(session["amount_total"]) == 0:
                 return self._complete_free(session, extra, email, name)
             method = bank_method_for(str(session["currency"]))
-            if method not in session["payment_method_types"]:
+            if method is None or method not in session["payment_method_types"]:
                 return PayResult("declined", "Bank debit is not available for this payment.")
             pi = self._ensure_pi(session, extra, [method])
             if pi["status"] == "requires_action":

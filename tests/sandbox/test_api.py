@@ -734,3 +734,37 @@ def test_coupon_past_redeem_by_is_refused(client: Any, sandbox: SandboxControl) 
     assert exc.value.http_status == 400
     assert exc.value.param == "discounts[0][coupon]"
     assert "no longer valid" in str(exc.value.user_message)
+
+
+@pytest.mark.parametrize(
+    ("currency", "methods"),
+    [("usd", ["card", "us_bank_account"]), ("eur", ["card", "sepa_debit"]),
+     ("gbp", ["card"]), ("jpy", ["card"])],
+)  # fmt: skip
+def test_bank_debit_is_offered_only_in_its_currency(
+    client: Any, sandbox: SandboxControl, currency: str, methods: list[str]
+) -> None:
+    """US bank accounts are debited in usd only (SEPA in eur): a gbp session offered
+    ``us_bank_account`` and the hosted page showed a bank-debit form for it."""
+    s = create_session(client, line_items=_one_line(currency=currency, unit_amount=5000))
+    assert s.payment_method_types == methods
+    page = requests.get(s.url, timeout=5).text
+    assert ('id="pay-bank"' in page) == (len(methods) == 2)
+    if len(methods) == 1:
+        assert sandbox.pay(s.id, method="bank_debit")["outcome"] == "declined"
+
+
+@pytest.mark.parametrize(
+    ("currency", "method"),
+    [("gbp", "us_bank_account"), ("eur", "us_bank_account"), ("usd", "sepa_debit")],
+)
+def test_bank_debit_type_in_another_currency_is_400(
+    client: Any, currency: str, method: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        create_session(
+            client,
+            line_items=_one_line(currency=currency, unit_amount=5000),
+            payment_method_types=["card", method],
+        )
+    assert exc.value.param == "payment_method_types[1]"
