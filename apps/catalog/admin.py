@@ -1,7 +1,8 @@
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -30,11 +31,30 @@ class BrandAdmin(admin.ModelAdmin[Brand]):
     prepopulated_fields = {"slug": ["name"]}
 
 
+DEACTIVATE_VARIANT_HELP = (
+    "Variants are never deleted: their stock, reservations and ledger are kept. "
+    "Untick to deactivate a variant and take it off the shop."
+)
+DEACTIVATE_PRODUCT_MESSAGE = (
+    "Products with variants are never deleted: their stock, reservations and ledger are "
+    "kept. Deactivate the product instead (untick \u201cIs active\u201d) to take it off the shop."
+)
+
+
 class VariantInline(admin.TabularInline[ProductVariant, Product]):
     model = ProductVariant
     extra = 0
     fields = ["sku", "name", "options", "price_override", "position", "is_active"]
     show_change_link = True
+    # A deleted variant would take its stock row, reservations and ledger with it (the
+    # database now refuses that too, PROTECT); staff deactivate variants instead.
+    can_delete = False
+
+    def get_formset(
+        self, request: HttpRequest, obj: Product | None = None, **kwargs: Any
+    ) -> type[BaseInlineFormSet[ProductVariant, Product, Any]]:
+        kwargs.setdefault("help_texts", {"is_active": DEACTIVATE_VARIANT_HELP})
+        return super().get_formset(request, obj, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ProductVariant]:
         return super().get_queryset(request).select_related("product")  # for __str__
@@ -123,6 +143,20 @@ class ProductAdmin(admin.ModelAdmin[Product]):
         results, _ = super().get_search_results(request, queryset, search_term)
         return results.distinct(), False
 
+    def get_deleted_objects(
+        self, objs: Sequence[Product] | QuerySet[Product], request: HttpRequest
+    ) -> tuple[list[str], dict[str, int], set[str], list[str]]:
+        """A product with variants is refused (delete page and bulk action alike), saying
+        why: deleting it would cascade to its variants' stock history and cart lines."""
+        to_delete, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        variants = list(
+            ProductVariant.objects.filter(product__in=objs).select_related("product")[:50]
+        )
+        if variants:
+            self.message_user(request, DEACTIVATE_PRODUCT_MESSAGE, messages.ERROR)
+            protected = list(protected) or [f"variant {v.sku} of {v.product}" for v in variants]
+        return to_delete, counts, perms_needed, protected
+
 
 @admin.register(ProductVariant)
 class ProductVariantAdmin(admin.ModelAdmin[ProductVariant]):
@@ -132,6 +166,10 @@ class ProductVariantAdmin(admin.ModelAdmin[ProductVariant]):
     search_fields = ["sku", "product__name"]
     autocomplete_fields = ["product"]
     inlines = [StockInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Variants are deactivated, never deleted: their stock history is kept."""
+        return False
 
     def save_formset(
         self,

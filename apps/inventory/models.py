@@ -2,7 +2,8 @@
 
 PostgreSQL is the source of truth: available = on_hand - reserved, both kept >= 0 by
 check constraints, and reserved may exceed on_hand only for backorderable or untracked
-variants. Every change goes through inventory.services and writes a StockMovement.
+variants. Every change goes through inventory.services and writes a StockMovement. Stock rows
+and the ledger are never deleted by a cascade (PROTECT): variants and products are deactivated.
 """
 
 from django.db import models
@@ -13,7 +14,9 @@ from apps.core.models import TimeStampedModel
 
 
 class StockItem(TimeStampedModel):
-    variant = models.OneToOneField(ProductVariant, on_delete=models.CASCADE, related_name="stock")
+    # PROTECT: deleting a variant must never take its stock, reservations and ledger with it
+    # (staff deactivate variants instead).
+    variant = models.OneToOneField(ProductVariant, on_delete=models.PROTECT, related_name="stock")
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
     allow_backorder = models.BooleanField(default=False)
@@ -51,7 +54,8 @@ class StockMovement(models.Model):
         SALE = "sale", "Sale"
         RETURN = "return", "Return"
 
-    stock_item = models.ForeignKey(StockItem, on_delete=models.CASCADE, related_name="movements")
+    # The ledger is history: nothing may cascade it away.
+    stock_item = models.ForeignKey(StockItem, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     on_hand_delta = models.IntegerField(default=0)
     reserved_delta = models.IntegerField(default=0)

@@ -6,6 +6,7 @@ so each test changes only what it is about.
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,14 +14,17 @@ from django import forms
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, ProtectedError
 from django.db.models.signals import pre_save
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from apps.cart.models import Cart, CartLine
 from apps.catalog.demo import placeholder_svg
 from apps.catalog.models import Product, ProductImage, ProductVariant
+from apps.inventory import services as inventory_services
 from apps.inventory.models import StockItem, StockMovement
 from tests.factories import make_product
 
@@ -124,6 +128,77 @@ def test_product_admin_variant_inline_refuses_malformed_options(admin_client: Cl
     assert "given twice" in form_errors(response)
     assert ProductVariant.objects.get(product=product).options == []
     assert Product.objects.filter(pk=product.pk).exists()
+
+
+# --- Variants and products are deactivated, never deleted (stock history stays) -------------
+
+
+def product_with_history() -> tuple[Product, ProductVariant, StockItem]:
+    """A two-variant product whose first variant has reserved units, a ledger and a cart line."""
+    product = make_product(
+        "Kept", variants=[{"options": [{"name": "Size", "value": s}]} for s in ("S", "M")]
+    )
+    variant = product.variants.order_by("position").first()
+    assert variant is not None
+    item = inventory_services.change_on_hand(
+        variant.stock.pk, delta=3, kind=StockMovement.Kind.RECEIPT
+    )
+    StockItem.objects.filter(pk=item.pk).update(reserved=2)
+    cart = Cart.objects.create(session_hash="kept", expires_at=timezone.now() + timedelta(days=1))
+    CartLine.objects.create(cart=cart, variant=variant, quantity=1, unit_price=variant.price)
+    return product, variant, item
+
+
+def assert_history_kept(variant: ProductVariant, item: StockItem) -> None:
+    assert ProductVariant.objects.filter(pk=variant.pk).exists()
+    item.refresh_from_db()
+    assert (item.on_hand, item.reserved) == (13, 2)
+    assert item.movements.count() == 1
+    assert CartLine.objects.filter(variant=variant).exists()
+
+
+def test_product_admin_variant_inline_cannot_delete_variants(admin_client: Client) -> None:
+    product, variant, item = product_with_history()
+    url = change_url(product)
+    page = admin_client.get(url)
+    assert "variants-0-DELETE" not in page.content.decode()
+    assert "deactivate" in page.content.decode().lower()
+    data = change_form_data(page)
+    data["variants-0-DELETE"] = "on"
+    assert admin_client.post(url, data).status_code == 302
+    assert_history_kept(variant, item)
+
+
+def test_product_with_variants_cannot_be_deleted_in_admin(admin_client: Client) -> None:
+    product, variant, item = product_with_history()
+    delete = reverse("admin:catalog_product_delete", args=[product.pk])
+    response = admin_client.post(delete, {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "deactivate" in response.content.decode().lower()
+    assert Product.objects.filter(pk=product.pk).exists()
+    assert_history_kept(variant, item)
+
+    changelist = reverse("admin:catalog_product_changelist")
+    response = admin_client.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [product.pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Product.objects.filter(pk=product.pk).exists()
+    assert_history_kept(variant, item)
+
+
+def test_stock_rows_and_ledger_are_protected_from_cascades() -> None:
+    """Whatever deletes a variant or a stock row (admin, shell, code), the ledger stays."""
+    product, variant, item = product_with_history()
+    with pytest.raises(ProtectedError):
+        variant.delete()
+    with pytest.raises(ProtectedError):
+        product.delete()
+    with pytest.raises(ProtectedError):
+        StockItem.objects.filter(pk=item.pk).delete()
+    assert_history_kept(variant, item)
 
 
 # --- Stock: staff edits never overwrite reservations, and never 500 -------------------------
