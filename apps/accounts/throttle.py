@@ -2,8 +2,10 @@
 (guessing one account's password) and 20 per 15 minutes per client IP (trying many
 accounts from one place).
 
-The IP is REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy
-rewrites it, so trusting it would let anyone pick a fresh "IP" per attempt. Keys hold a
+The IP is apps.core.ratelimit.client_ip: REMOTE_ADDR, or behind NUM_PROXIES of our own
+proxies the entry they wrote in X-Forwarded-For. The client's own X-Forwarded-For entries
+are never trusted (anyone could pick a fresh "IP" per attempt), and behind a proxy
+REMOTE_ADDR would put every shopper in one budget. Keys hold a
 hash of the email or IP, never the value itself."""
 
 import hashlib

@@ -17,6 +17,7 @@ from apps.accounts import throttle
 from apps.accounts.forms import SignInForm, SignUpForm
 from apps.accounts.hooks import on_sign_in
 from apps.accounts.services import EmailTaken, create_customer
+from apps.core.ratelimit import client_ip
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -35,11 +36,6 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("catalog:home")
 
 
-def _client_ip(request: HttpRequest) -> str:
-    """The peer address. X-Forwarded-For is deliberately ignored: clients can forge it."""
-    return str(request.META.get("REMOTE_ADDR", ""))[:64]
-
-
 def _sign_in(request: HttpRequest, user: AbstractBaseUser) -> None:
     previous = dict(request.session.items())
     login(request, cast(User, user), backend="django.contrib.auth.backends.ModelBackend")
@@ -53,7 +49,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None, request=request)
     if request.method == "POST":
         email = str(request.POST.get("email", ""))[:320]
-        ip = _client_ip(request)
+        ip = client_ip(request)
         if throttle.is_locked(email, ip):
             form = SignInForm(request=request)
             messages.error(request, "Too many attempts. Please wait 15 minutes and try again.")

@@ -166,6 +166,31 @@ def test_forged_forwarded_for_does_not_escape_the_ip_limit() -> None:
     assert "Too many attempts" in page.content.decode()
 
 
+def test_behind_our_proxy_each_shopper_has_their_own_ip_budget(settings) -> None:
+    """With NUM_PROXIES=1 every request arrives from the proxy's address; the limit must
+    follow the client address the proxy appended, or one attacker would lock out everyone."""
+    settings.NUM_PROXIES = 1
+    proxy = "10.0.0.1"
+    attacker = Client(REMOTE_ADDR=proxy)
+    for n in range(throttle.MAX_FAILURES_PER_IP):
+        # The attacker's own forged entry comes first; the proxy appends the real address.
+        wrong_password(attacker, f"q{n}@example.com", forwarded_for=f"1.2.3.{n}, 203.0.113.66")
+    make_user("shopper@example.com", password=PASSWORD)
+    shopper = Client(REMOTE_ADDR=proxy)
+    ok = shopper.post(
+        reverse("accounts:sign_in"),
+        {"email": "shopper@example.com", "password": PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.44"},
+    )
+    assert ok.status_code == 302
+    blocked = attacker.post(
+        reverse("accounts:sign_in"),
+        {"email": "shopper@example.com", "password": PASSWORD},
+        headers={"X-Forwarded-For": "9.9.9.9, 203.0.113.66"},
+    )
+    assert "Too many attempts" in blocked.content.decode()
+
+
 def test_success_resets_the_email_count_only() -> None:
     make_user("ana@example.com", password=PASSWORD)
     client = Client(REMOTE_ADDR="192.0.2.1")
