@@ -5,7 +5,9 @@
 When DATABASE_URL and REDIS_URL are already set they are used as they are. Otherwise a
 PostgreSQL cluster is initdb'd in a temporary directory and a redis-server started, each
 on a free port, and both are stopped (and deleted) when the command ends, also when this
-script is interrupted or terminated (SIGINT, SIGTERM, SIGHUP: CI cancelling a job).
+script is interrupted or terminated (SIGINT, SIGTERM, SIGHUP: CI cancelling a job). The
+command runs in its own session; stopping it signals its whole process group, so whatever
+it started (a server a test launched, a shell's background job) goes with it.
 
 initdb and postgres refuse to run as root, so under root they are started directly as the
 `postgres` user (no `runuser` in between), which keeps the real server pid here: stopping
@@ -35,8 +37,11 @@ from typing import Any
 
 PG_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 STARTUP_TIMEOUT = 30.0
-# How long the command gets to finish after it was signalled, before it is killed.
+# How long the command gets to finish after SIGTERM, before it is killed; after a SIGINT
+# passed on, before SIGTERM; and what it left behind after it ended, before the next signal.
 CHILD_GRACE = 20.0
+INTERRUPT_GRACE = 5.0
+LEFTOVER_GRACE = 2.0
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
 
@@ -296,36 +301,57 @@ def throwaway_redis() -> Iterator[str]:
             log.unlink(missing_ok=True)
 
 
-def _terminal_already_signalled(signum: int | None) -> bool:
-    """A Ctrl-C in the terminal reaches the command itself when we are in the foreground
-    process group; sending it a second SIGINT would cut its own cleanup short."""
-    if signum != signal.SIGINT:
-        return False
+def _group_alive(pgid: int) -> bool:
     try:
-        fd = os.open("/dev/tty", os.O_RDONLY)
-    except OSError:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
         return False
-    try:
-        return os.tcgetpgrp(fd) == os.getpgrp()
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
+    except PermissionError:  # a member changed uid; it is still there
+        return True
+    return True
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def _wait_group(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait until the command and every process left in its group have gone. Once the
+    command itself has ended, what it left behind gets at most LEFTOVER_GRACE more."""
+    deadline = time.monotonic() + timeout
+    leader_gone = False
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            if not _group_alive(proc.pid):
+                return True
+            if not leader_gone:
+                leader_gone = True
+                deadline = min(deadline, time.monotonic() + LEFTOVER_GRACE)
+        time.sleep(0.05)
+    return False
 
 
 def stop_command(proc: subprocess.Popen[bytes], state: SignalState) -> None:
-    """Make sure the command has ended before its services go away."""
-    if proc.poll() is not None:
-        return
-    signum = state.received or signal.SIGTERM
-    if not _terminal_already_signalled(state.received):
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signum)
-    try:
-        proc.wait(timeout=CHILD_GRACE)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    """Make sure the command, and everything it started, has ended before its services go.
+
+    The command runs in its own session, so its process group holds whatever it started
+    (pytest's stripe_sandbox server, `sleep &` in a shell) and the whole group is
+    signalled. After our SIGINT (a terminal's Ctrl-C no longer reaches the command's own
+    group) it gets SIGINT first, for INTERRUPT_GRACE; then SIGTERM for CHILD_GRACE; then
+    SIGKILL. Processes the command left running when it ended on its own get the same.
+    """
+    pgid = proc.pid  # start_new_session: the command leads its own group
+    steps = [(signal.SIGTERM, CHILD_GRACE), (signal.SIGKILL, 5.0)]
+    if state.received == signal.SIGINT:
+        steps.insert(0, (signal.SIGINT, INTERRUPT_GRACE))
+    for signum, grace in steps:
+        if proc.poll() is not None and not _group_alive(pgid):
+            return
+        _signal_group(pgid, signum)
+        if _wait_group(proc, grace):
+            return
+    proc.wait()
 
 
 def main(argv: list[str]) -> int:
@@ -348,6 +374,7 @@ def main(argv: list[str]) -> int:
                 proc = subprocess.Popen(
                     argv,
                     env=env,
+                    start_new_session=True,  # its own group: stop_command reaches its children
                     preexec_fn=_die_with_parent(signal.SIGTERM),
                 )
                 stack.callback(stop_command, proc, state)

@@ -7,6 +7,7 @@ tests run the real script around tiny commands and look for survivors in /proc.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
@@ -178,3 +179,83 @@ def test_a_failed_start_prints_the_log_tail_and_keeps_the_log(start: Start) -> N
         assert kept
         assert Path(kept[0]).exists()
         assert [p.name for p in Path(locked).iterdir()] == [Path(kept[0]).name]
+
+
+def _gone_soon(pid: int, timeout: float = 5.0) -> bool:
+    """An orphan killed with its group is reaped by init a moment later."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_what_the_command_started_too(tmp_path: Path, signum: int) -> None:
+    """The command's own children (pytest's stripe_sandbox server, a shell's background
+    job) used to outlive a SIGTERM: only the command itself was signalled."""
+    pidfile = tmp_path / "sleep.pid"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--",
+            "bash",
+            "-c",
+            f"sleep 300 & echo $! > {pidfile}; wait",
+        ],
+        cwd=ROOT,
+        # Services given: only the command's handling is under test here.
+        env={**os.environ, "DATABASE_URL": "postgres://unused", "REDIS_URL": "redis://unused"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            assert time.monotonic() < deadline, "the command never started its background job"
+            time.sleep(0.05)
+        sleep_pid = int(pidfile.read_text())
+        assert _pid_alive(sleep_pid)
+        proc.send_signal(signum)
+        assert proc.wait(timeout=15) == 128 + signum
+        assert _gone_soon(sleep_pid), "the command's background job survived"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if pidfile.exists() and pidfile.read_text().strip():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pidfile.read_text()), signal.SIGKILL)
+
+
+def test_processes_left_behind_by_a_finished_command_are_stopped(tmp_path: Path) -> None:
+    pidfile = tmp_path / "sleep.pid"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--",
+            "bash",
+            "-c",
+            f"sleep 300 & echo $! > {pidfile}",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": "postgres://unused", "REDIS_URL": "redis://unused"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=30,
+        check=False,
+    )
+    sleep_pid = int(pidfile.read_text())
+    try:
+        assert proc.returncode == 0
+        assert _gone_soon(sleep_pid), "a background job of the finished command survived"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(sleep_pid, signal.SIGKILL)
