@@ -457,6 +457,12 @@ def upload_image(admin_client: Client, product: Product, upload: SimpleUploadedF
         ("x.svg", b"<svg><foreignObject><iframe/></foreignObject></svg>", "may not contain"),
         (
             "x.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/2000/svg">'
+            b"<x:script>alert(1)</x:script></svg>",
+            "may not contain",
+        ),
+        (
+            "x.svg",
             b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg><text>&a;</text></svg>',
             "may not contain",
         ),
