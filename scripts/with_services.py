@@ -192,6 +192,62 @@ def _new_log(prefix: str) -> Path:
     return Path(name)
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a member changed uid; it is still there
+        return True
+    return True
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def _wait_group(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait until the command and every process left in its group have gone. Once the
+    command itself has ended, what it left behind gets at most LEFTOVER_GRACE more."""
+    deadline = time.monotonic() + timeout
+    leader_gone = False
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            if not _group_alive(proc.pid):
+                return True
+            if not leader_gone:
+                leader_gone = True
+                deadline = min(deadline, time.monotonic() + LEFTOVER_GRACE)
+        time.sleep(0.05)
+    return False
+
+
+def _run_in_own_group(argv: list[str], **popen_kwargs: Any) -> None:
+    """Run `argv` to completion in its own session, raising CalledProcessError on failure.
+
+    initdb forks a bootstrap backend that keeps writing into the data directory; when we
+    are interrupted meanwhile, its whole group is killed and waited for before the caller's
+    cleanup deletes that directory (killing initdb alone left the backend writing on).
+    """
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_die_with_parent(signal.SIGKILL),
+        **popen_kwargs,
+    )
+    try:
+        returncode = proc.wait()
+    except BaseException:
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+        _wait_group(proc, 5.0)
+        raise
+    if returncode:
+        raise subprocess.CalledProcessError(returncode, argv)
+
+
 @contextlib.contextmanager
 def throwaway_postgres() -> Iterator[str]:
     initdb, postgres = find_binary("initdb"), find_binary("postgres")
@@ -213,13 +269,12 @@ def throwaway_postgres() -> Iterator[str]:
         url = f"postgres://postgres@127.0.0.1:{port}/postgres"
         with log.open("ab") as out:
             try:
-                subprocess.run(
+                _run_in_own_group(
                     [
                         initdb,
                         *("-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"),
                         *("--no-sync", "--locale=C.UTF-8"),
                     ],
-                    check=True,
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     cwd=root,
@@ -299,37 +354,6 @@ def throwaway_redis() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
         if not keep_log:
             log.unlink(missing_ok=True)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # a member changed uid; it is still there
-        return True
-    return True
-
-
-def _signal_group(pgid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
-
-
-def _wait_group(proc: subprocess.Popen[bytes], timeout: float) -> bool:
-    """Wait until the command and every process left in its group have gone. Once the
-    command itself has ended, what it left behind gets at most LEFTOVER_GRACE more."""
-    deadline = time.monotonic() + timeout
-    leader_gone = False
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            if not _group_alive(proc.pid):
-                return True
-            if not leader_gone:
-                leader_gone = True
-                deadline = min(deadline, time.monotonic() + LEFTOVER_GRACE)
-        time.sleep(0.05)
-    return False
 
 
 def stop_command(proc: subprocess.Popen[bytes], state: SignalState) -> None:

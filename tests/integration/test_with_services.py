@@ -259,3 +259,41 @@ def test_processes_left_behind_by_a_finished_command_are_stopped(tmp_path: Path)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(sleep_pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.6])
+def test_sigterm_during_initdb_leaves_no_temp_dir(delay: float) -> None:
+    """rmtree used to race initdb's bootstrap backend, which kept writing into the data
+    directory it was deleting; the temp dir survived the run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)  # noqa: S103 - as root, initdb runs as `postgres` and must enter it
+        proc = subprocess.Popen(
+            [sys.executable, str(SCRIPT), "--", "true"],
+            cwd=ROOT,
+            env=_env(TMPDIR=tmp),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 15
+            while not list(Path(tmp).glob("shop-pg-*/data/base")):
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert time.monotonic() < deadline, "initdb never started"
+                time.sleep(0.01)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 128 + signal.SIGTERM
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if proc.stderr is not None:
+                proc.stderr.close()
+        left = sorted(p.name for p in Path(tmp).iterdir())
+        survivors = []
+        for proc_dir in Path("/proc").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(proc_dir / "cwd").startswith(tmp):
+                    survivors.append(proc_dir.name)
+        assert left == [], left
+        assert survivors == []
