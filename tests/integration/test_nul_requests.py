@@ -1,0 +1,75 @@
+"""A NUL character anywhere in the path, query string or form is a 400, never a 500.
+
+PostgreSQL refuses NUL in text, so a filter value such as `?kind=%00` used to reach the
+database and fail there (admin changelists, autocomplete, storefront lookups).
+"""
+
+import json
+
+import pytest
+from django.test import Client
+
+from tests.factories import make_product
+
+pytestmark = pytest.mark.django_db
+
+ADMIN_URLS = [
+    "/admin/inventory/stockmovement/?kind=%00",
+    "/admin/inventory/stockmovement/?q=%00",
+    "/admin/catalog/product/?name=%00",
+    "/admin/catalog/product/?q=a%00b",
+    "/admin/catalog/product/?%00=1",
+    "/admin/inventory/stockitem/?variant__sku=%00",
+    "/admin/autocomplete/?term=%00&app_label=catalog&model_name=product&field_name=category",
+    "/admin/catalog/product/1%00/change/",
+]
+STOREFRONT_URLS = [
+    "/search/?q=%00",
+    "/search/?q=tent&brand=%00",
+    "/p/tent%00/",
+    "/c/gear%00/",
+    "/?x=%00",
+]
+
+
+@pytest.mark.parametrize("url", ADMIN_URLS)
+def test_admin_urls_with_nul_are_400(admin_client: Client, url: str) -> None:
+    make_product("Tent")
+    response = admin_client.get(url)
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", STOREFRONT_URLS)
+def test_storefront_urls_with_nul_are_400(client: Client, url: str) -> None:
+    make_product("Tent")
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/")
+
+
+def test_form_posts_with_nul_are_400(client: Client) -> None:
+    response = client.post("/accounts/login/", {"username": "a\x00b", "password": "x"})
+    assert response.status_code == 400
+    response = client.post("/accounts/login/", {"user\x00name": "a", "password": "x"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/cart?x=%00", "/api/cart/lines%00", "/api/cart/coupons?code=%00"]
+)
+def test_api_urls_with_nul_answer_the_json_envelope(client: Client, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    body = json.loads(response.content)
+    assert body["success"] is False
+    assert body["error"]["code"] == "INVALID_REQUEST"
+    assert body["error"]["details"] == []
+    assert body["metadata"]["requestId"] == response["X-Request-ID"]
+
+
+def test_ordinary_requests_pass(admin_client: Client) -> None:
+    product = make_product("Tent")
+    assert admin_client.get("/admin/catalog/product/?q=tent").status_code == 200
+    assert admin_client.get(product.get_absolute_url()).status_code == 200
