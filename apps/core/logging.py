@@ -26,8 +26,9 @@ from apps.core.request_context import request_id_var
 REDACTED = "[REDACTED]"
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    # A query string after a path or URL: it carries whatever the client typed.
-    (re.compile(r"(/[^\s?#\"'<>]*)\?[^\s#\"'<>]+"), r"\1?[QUERY]"),
+    # A query string after a path or URL: it carries whatever the client typed, quotes and
+    # angle brackets included, so only whitespace or a fragment ends it.
+    (re.compile(r"(/[^\s?#\"'<>]*)\?[^\s#]+"), r"\1?[QUERY]"),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[EMAIL]"),
     (re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]+"), "[STRIPE_KEY]"),
     (re.compile(r"\bwhsec_[A-Za-z0-9]+"), "[WEBHOOK_SECRET]"),

@@ -137,6 +137,11 @@ def test_formatter_alone_does_not_repr_objects() -> None:
         ("https://shop.example/lookup?phone=5551234567&x=1", "5551234567"),
         ("call +1 555 123 4567 now", "555 123 4567"),
         ("call +15551234567 now", "+15551234567"),
+        # Quotes and angle brackets do not end a query string (they used to).
+        ("GET /lookup/?q=O'Brien+Road+42 HTTP/1.1", "Road+42"),
+        ('GET /lookup/?q=say"hi"+jane+doe 200', "jane+doe"),
+        ("GET /lookup/?q=<b>12+Elm+St</b>&x=1 200", "Elm+St"),
+        ("https://shop.example/p/?a=1&name=O'Neil'&zip=90210", "90210"),
     ],
 )
 def test_query_strings_and_phone_numbers_are_redacted(text: str, secret: str) -> None:
@@ -146,3 +151,5 @@ def test_query_strings_and_phone_numbers_are_redacted(text: str, secret: str) ->
 def test_paths_without_query_survive() -> None:
     assert redact_text("GET /catalog/shoes/ 200") == "GET /catalog/shoes/ 200"
     assert redact_text("GET /search/?q=boots") == "GET /search/?[QUERY]"
+    assert redact_text("GET /a/?q=O'Brien+Road+42 200") == "GET /a/?[QUERY] 200"
+    assert redact_text("GET /a/?q=1#top") == "GET /a/?[QUERY]#top"
