@@ -6,7 +6,7 @@ the current cart in `data`. Session auth with CSRF, as the pages; POST /api/cart
 GET /api/cart/{id} set the csrftoken cookie so a browser client can send X-CSRFToken.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from django.contrib.sessions.backends.base import SessionBase
@@ -14,13 +14,14 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.cart import selectors, services
-from apps.cart.errors import CartError, StaleCart
+from apps.cart.errors import CartError, CartGone, CartNotActive, StaleCart
 from apps.cart.models import Cart
 from apps.cart.selectors import CartView
 from apps.cart.serializers import (
@@ -61,7 +62,10 @@ BAD_REQUEST = OpenApiResponse(
     ERROR_ENVELOPE, description="VALIDATION_ERROR (details per field), PARSE_ERROR, or a cart rule"
 )
 FORBIDDEN = OpenApiResponse(ERROR_ENVELOPE, description="CSRF_FAILED")
-NOT_FOUND = OpenApiResponse(ERROR_ENVELOPE, description="NOT_FOUND: not your cart, or no such row")
+NOT_FOUND = OpenApiResponse(
+    ERROR_ENVELOPE,
+    description="NOT_FOUND: not your cart (or no longer there: merged at sign-in), or no such row",
+)
 UNSUPPORTED = OpenApiResponse(
     ERROR_ENVELOPE, description="UNSUPPORTED_MEDIA_TYPE: a body must be application/json"
 )
@@ -86,15 +90,22 @@ def _owned(request: Request, cart_id: int) -> Cart:
 
 
 def _view(cart: Cart) -> CartView:
-    cart.refresh_from_db()
-    return selectors.cart_view(cart)
+    """The cart as it is now. A sign-in merge may have deleted it since the request found
+    it (its lines moved into the customer's cart): then it is 404, as a cart not yours."""
+    current = Cart.objects.filter(pk=cart.pk).first()
+    if current is None:
+        raise ApiError("NOT_FOUND", "Cart not found.", status_code=status.HTTP_404_NOT_FOUND)
+    return selectors.cart_view(current)
 
 
 def _write(cart: Cart, write: Callable[[], T]) -> tuple[T, CartView]:
-    """Run a service call; cart errors become envelopes (409 carries the current cart)."""
+    """Run a service call; cart errors become envelopes (both 409s carry the current cart;
+    a cart deleted meanwhile is 404)."""
     try:
         result = write()
-    except StaleCart as exc:
+    except CartGone as exc:
+        raise ApiError(exc.code, exc.message, status_code=exc.status) from exc
+    except (StaleCart, CartNotActive) as exc:
         raise ApiError(
             exc.code, exc.message, status_code=exc.status, data=cart_data(_view(cart))
         ) from exc
@@ -309,13 +320,21 @@ class CartCouponApi(CartApiView):
 
 
 def _version_param(request: Request) -> int | None:
-    """DELETE carries the version as ?version=N (or in a JSON body)."""
-    raw = request.query_params.get("version")
-    if raw is None and isinstance(request.data, dict):
-        raw = request.data.get("version")
-    if raw is None:
-        return None
-    serializer = VersionIn(data={"version": raw})
-    serializer.is_valid(raise_exception=True)
-    value = serializer.validated_data.get("version")
-    return int(value) if value is not None else None
+    """DELETE carries the version as ?version=N or in a JSON body. A body is validated
+    like any other (strict VersionIn): {"versoin": 1} is a 400 naming the field, never a
+    delete without the version check."""
+    body: dict[str, object] = {}
+    if not (isinstance(request.data, Mapping) and not request.data):  # a body was sent
+        body = _valid(VersionIn, request)
+    query: dict[str, object] = {}
+    if "version" in request.query_params:
+        serializer = VersionIn(data={"version": request.query_params.get("version")})
+        serializer.is_valid(raise_exception=True)
+        query = dict(serializer.validated_data)
+    values = {v for v in (body.get("version"), query.get("version")) if v is not None}
+    if len(values) > 1:
+        raise ValidationError(
+            {"version": [ErrorDetail("Give the version once (query or body).", code="conflict")]}
+        )
+    value = next(iter(values), None)
+    return int(value) if isinstance(value, int) else None

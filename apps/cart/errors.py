@@ -58,6 +58,14 @@ class CartNotActive(CartError):
     status = 409
 
 
+class CartGone(CartNotActive):
+    """The cart was deleted after the request found it (a sign-in merge moved it into the
+    customer's cart). For the API it is simply not there: 404, as any cart not yours."""
+
+    code = "NOT_FOUND"
+    status = 404
+
+
 class StaleCart(CartError):
     """The write was based on an older version of the cart."""
 

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.cart.errors import (
+    CartGone,
     CartNotActive,
     CouponRejected,
     Detail,
@@ -90,21 +91,38 @@ def get_or_create_cart(*, user: User | None, session: SessionBase) -> Cart:
     return cart
 
 
+def _bump(cart: Cart, *also: str) -> None:
+    """Every write bumps the version (and pushes the expiry back): a tab based on the
+    cart as it was is refused with StaleCart. The caller holds the cart's row lock."""
+    now = timezone.now()
+    cart.version += 1
+    cart.updated_at = now
+    cart.expires_at = now + abandon_after()
+    cart.save(update_fields=["version", "updated_at", "expires_at", *also])
+
+
 @contextmanager
-def _write(cart_id: int, expected_version: int | None) -> Iterator[Cart]:
-    """Lock the cart, refuse stale or finished carts, and bump the version on success."""
+def _write(cart: Cart, expected_version: int | None) -> Iterator[Cart]:
+    """Lock the cart, refuse stale, finished or vanished carts, and bump the version on
+    success; the caller's `cart` then carries the new version.
+
+    The caller found the cart with an unlocked read, so a sign-in merge may have deleted
+    it meanwhile (it moved into the customer's cart): that is CartGone, not a crash."""
     with transaction.atomic():
-        cart = Cart.objects.select_for_update().get(pk=cart_id)
-        if cart.status != Cart.Status.ACTIVE:
+        locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
+        if locked is None:
+            raise CartGone(
+                "This cart no longer exists; it may have been merged into your account's "
+                "cart. Reload to see your current cart."
+            )
+        if locked.status != Cart.Status.ACTIVE:
             raise CartNotActive("This cart has already been checked out or has expired.")
-        if expected_version is not None and expected_version != cart.version:
-            raise StaleCart(cart.version)
-        yield cart
-        now = timezone.now()
-        cart.version += 1
-        cart.updated_at = now
-        cart.expires_at = now + abandon_after()
-        cart.save(update_fields=["version", "updated_at", "expires_at"])
+        if expected_version is not None and expected_version != locked.version:
+            raise StaleCart(locked.version)
+        yield locked
+        _bump(locked)
+    for name in ("version", "updated_at", "expires_at"):
+        setattr(cart, name, getattr(locked, name))
 
 
 def validate_quantity(quantity: object, *, allow_zero: bool = False) -> int:
@@ -194,7 +212,7 @@ def add_line(
     if variant.product.currency != cart.currency:
         raise ProductUnavailable(f"{variant.product.name} cannot be bought in {cart.currency}.")
     items, key, extra_price = _customizations(customizations)
-    with _write(cart.pk, expected_version) as locked:
+    with _write(cart, expected_version) as locked:
         same_variant = _variant_lines(locked, variant.pk)
         line = next((x for x in same_variant if x.customizations_key == key), None)
         in_cart = line.quantity if line else 0
@@ -225,7 +243,6 @@ def add_line(
             line.save(
                 update_fields=["quantity", "unit_price", "customizations_price", "updated_at"]
             )
-    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
     logger.info(
         "cart line added",
         extra={"cart_id": cart.pk, "line_id": line.pk, "variant_id": variant.pk, "quantity": qty},
@@ -250,7 +267,7 @@ def set_quantity(
 ) -> CartLine | None:
     """Set a line's quantity; 0 removes the line (returns None)."""
     qty = validate_quantity(quantity, allow_zero=True)
-    with _write(cart.pk, expected_version) as locked:
+    with _write(cart, expected_version) as locked:
         line = _line(locked, line_id)
         if qty == 0:
             line.delete()
@@ -273,21 +290,18 @@ def set_quantity(
             line.quantity = qty
             line.save(update_fields=["quantity", "updated_at"])
             result = line
-    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
     return result
 
 
 def remove_line(cart: Cart, line_id: int, *, expected_version: int | None = None) -> None:
-    with _write(cart.pk, expected_version) as locked:
+    with _write(cart, expected_version) as locked:
         _line(locked, line_id).delete()
-    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
 
 
 def clear_cart(cart: Cart, *, expected_version: int | None = None) -> None:
-    with _write(cart.pk, expected_version) as locked:
+    with _write(cart, expected_version) as locked:
         CartLine.objects.filter(cart=locked).delete()
         CartCoupon.objects.filter(cart=locked).delete()
-    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
 
 
 def _normalise_code(code: object) -> str:
@@ -312,7 +326,7 @@ def apply_coupon(
     """Validate a code against this cart and attach it. Raises CouponRejected with
     every reason as details (codes: not_found, inactive, expired, ...)."""
     text = _normalise_code(code)
-    with _write(cart.pk, expected_version) as locked:
+    with _write(cart, expected_version) as locked:
         lines = list(CartLine.objects.filter(cart=locked).select_related("variant__product"))
         applied = applied_coupons(locked)
         if any(c.code.lower() == text.lower() for c in applied):
@@ -330,17 +344,15 @@ def apply_coupon(
             details = [Detail(p.field, p.code, p.message) for p in check.problems]
             raise CouponRejected(" ".join(p.message for p in check.problems), details=details)
         row = CartCoupon.objects.create(cart=locked, coupon=check.coupon)
-    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
     logger.info("coupon applied", extra={"cart_id": cart.pk, "coupon_id": row.coupon_id})
     return row
 
 
 def remove_coupon(cart: Cart, coupon_id: int, *, expected_version: int | None = None) -> None:
-    with _write(cart.pk, expected_version) as locked:
+    with _write(cart, expected_version) as locked:
         deleted, _ = CartCoupon.objects.filter(cart=locked, coupon_id=coupon_id).delete()
         if not deleted:
             raise LineNotFound("That code is not applied to your cart.")
-    cart.refresh_from_db(fields=["version", "updated_at", "expires_at"])
 
 
 @dataclass
@@ -402,21 +414,19 @@ def _merge_once(guest_cart_id: int, user: AbstractBaseUser) -> MergeResult:
         ):
             target = None  # checked out meanwhile: the guest cart becomes the active one
         if target is None:
-            guest.user_id = user.pk
-            guest.session_hash = ""
-            guest.save(update_fields=["user", "session_hash", "updated_at"])
             adopted = MergeResult(guest)
             _drop_used_up_coupons(guest, user, adopted)
+            guest.user_id = user.pk
+            guest.session_hash = ""
+            # One bump covers the new owner and any dropped codes: a tab still showing
+            # a dropped code is based on the old version and is refused.
+            _bump(guest, "user", "session_hash")
             logger.info("guest cart adopted", extra={"cart_id": guest.pk, "user_id": user.pk})
             return adopted
         result = _merge_lines(guest, target)
         _merge_coupons(guest, target, result, user)
         guest.delete()
-        now = timezone.now()
-        target.version += 1
-        target.updated_at = now
-        target.expires_at = now + abandon_after()
-        target.save(update_fields=["version", "updated_at", "expires_at"])
+        _bump(target)
     logger.info(
         "guest cart merged",
         extra={"cart_id": target.pk, "guest_cart_id": guest_cart_id, "lines": result.moved},
