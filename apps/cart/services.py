@@ -534,6 +534,7 @@ def _merge_coupons(guest: Cart, target: Cart, result: MergeResult, user: Abstrac
     kept_ids = {f.coupon_id for f in kept}
     guest_coupons = [c for c in applied_coupons(guest) if c.pk not in kept_ids]
     usage = _usage_problems(guest_coupons, user)
+    moving: list[int] = []
     for coupon in guest_coupons:
         if coupon.pk in kept_ids:
             continue
@@ -542,9 +543,13 @@ def _merge_coupons(guest: Cart, target: Cart, result: MergeResult, user: Abstrac
         if problems:
             result.dropped_coupons.append(_guest_code_dropped(coupon, problems))
             continue
-        CartCoupon.objects.create(cart=target, coupon=coupon)
+        moving.append(coupon.pk)
         kept.append(facts)
         kept_ids.add(coupon.pk)
+    # Decided in applied order, inserted in coupon pk order: each insert takes FOR KEY
+    # SHARE on its coupon, and checkouts lock coupons in pk order too.
+    for coupon_id in sorted(moving):
+        CartCoupon.objects.create(cart=target, coupon_id=coupon_id)
 
 
 def mark_converted(cart_id: int) -> bool:

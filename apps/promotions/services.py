@@ -68,7 +68,14 @@ def reservation_ttl() -> timedelta:
 
 
 def _locked_coupons(coupon_ids: Sequence[int]) -> list[Coupon]:
-    return list(Coupon.objects.select_for_update().filter(pk__in=coupon_ids).order_by("pk"))
+    """Lock the coupons in pk order, FOR NO KEY UPDATE: we only change non-key columns
+    (usage_count), and a plain FOR UPDATE conflicts with the FOR KEY SHARE lock every
+    insert referencing a coupon (CartCoupon, CouponRedemption) takes on it for the
+    foreign-key check, which let a checkout deadlock with a sign-in merge attaching codes
+    in another order, and made applying a code wait for a checkout or a staff edit."""
+    return list(
+        Coupon.objects.select_for_update(no_key=True).filter(pk__in=coupon_ids).order_by("pk")
+    )
 
 
 @transaction.atomic
@@ -241,7 +248,7 @@ def lock_usage_count(coupon_id: int) -> int | None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_usage_count must run inside a transaction")
     return (
-        Coupon.objects.select_for_update()
+        Coupon.objects.select_for_update(no_key=True)  # see _locked_coupons
         .filter(pk=coupon_id)
         .values_list("usage_count", flat=True)
         .first()

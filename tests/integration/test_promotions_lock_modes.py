@@ -1,0 +1,142 @@
+"""Regression (third review of #4): coupon usage locks vs. inserts referencing a coupon.
+
+Every CartCoupon insert takes FOR KEY SHARE on its coupon row. Checkout's usage locks
+were plain FOR UPDATE, which conflicts with it: a sign-in merge inserting guest codes in
+applied order (B, then A) and a checkout locking them in pk order (A, then B) deadlocked.
+The usage locks are FOR NO KEY UPDATE now (only usage_count changes), and the merge
+inserts codes in pk order. FOR UPDATE also made applying a code wait for a staff edit or
+a checkout holding the coupon lock."""
+
+import threading
+import time
+
+import pytest
+from django.contrib.sessions.backends.cache import SessionStore
+from django.db import connection, transaction
+
+from apps.cart import services
+from apps.cart.models import Cart, CartCoupon
+from apps.catalog.models import ProductVariant
+from apps.promotions.services import lock_usage_count, reserve_usage
+from tests.factories import make_coupon, make_product, make_user
+
+
+def _someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _cart_with_a_line() -> Cart:
+    cart = services.get_or_create_cart(user=None, session=SessionStore())
+    variant = ProductVariant.objects.filter(product=make_product(price="50.00", stock=10))[0]
+    services.add_line(cart, variant.pk, 1)
+    return cart
+
+
+@pytest.mark.django_db(transaction=True)
+def test_checkout_reserving_codes_does_not_deadlock_with_codes_being_attached() -> None:
+    """The merge side is its inserts, B before A, with the checkout's pk-order locking
+    arriving in between (before: `deadlock detected` in one of them)."""
+    first = make_coupon("LOWPK")
+    second = make_coupon("HIGHPK", type="free_shipping", value="0")
+    assert first.pk < second.pk
+    cart = _cart_with_a_line()
+    inserted = threading.Event()
+    reserved = threading.Event()
+    failures: list[BaseException] = []
+
+    def attach() -> None:
+        try:
+            with transaction.atomic():
+                # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: the FOR KEY SHARE
+                # locks are taken at commit, B then A, a window too short to hit on
+                # purpose. Checking them at each insert widens it into a controllable one.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                CartCoupon.objects.create(cart=cart, coupon=second)
+                inserted.set()
+                deadline = time.monotonic() + 10
+                while not reserved.is_set() and not _someone_waits_for_a_lock():
+                    assert time.monotonic() < deadline, "checkout neither waited nor finished"
+                    time.sleep(0.02)
+                CartCoupon.objects.create(cart=cart, coupon=first)
+        except BaseException as exc:  # asserted below
+            failures.append(exc)
+        finally:
+            inserted.set()
+            connection.close()
+
+    def checkout() -> None:
+        try:
+            assert inserted.wait(10)
+            reserve_usage(
+                [second.pk, first.pk], user=None, email="buyer@example.com", reference="pay-1"
+            )
+        except BaseException as exc:  # asserted below
+            failures.append(exc)
+        finally:
+            reserved.set()
+            connection.close()
+
+    threads = [threading.Thread(target=attach), threading.Thread(target=checkout)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(t.is_alive() for t in threads)
+    assert not failures, failures
+    assert CartCoupon.objects.filter(cart=cart).count() == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.usage_count, second.usage_count) == (1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_holding_the_usage_lock_does_not_block_applying_the_code() -> None:
+    coupon = make_coupon("STAFFEDIT")
+    cart = _cart_with_a_line()
+    locked = threading.Event()
+    applied = threading.Event()
+    seen: dict[str, bool] = {}
+    failures: list[BaseException] = []
+
+    def staff() -> None:
+        try:
+            with transaction.atomic():
+                lock_usage_count(coupon.pk)
+                locked.set()
+                seen["applied_while_locked"] = applied.wait(5)
+        except BaseException as exc:  # asserted below
+            failures.append(exc)
+        finally:
+            locked.set()
+            connection.close()
+
+    thread = threading.Thread(target=staff)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        services.apply_coupon(cart, "STAFFEDIT", user=None)
+        applied.set()
+    finally:
+        thread.join(20)
+    assert not failures, failures
+    assert seen["applied_while_locked"]
+
+
+@pytest.mark.django_db
+def test_merge_inserts_guest_codes_in_coupon_pk_order() -> None:
+    user = make_user()
+    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    services.add_line(mine, ProductVariant.objects.filter(product=make_product(stock=10))[0].pk, 1)
+    low = make_coupon("PCTLOW", combinable=True)
+    high = make_coupon("SHIPHIGH", type="free_shipping", value="0", combinable=True)
+    guest = _cart_with_a_line()
+    services.apply_coupon(guest, "SHIPHIGH", user=None)  # applied first
+    services.apply_coupon(guest, "PCTLOW", user=None)
+    result = services.merge_guest_cart(guest.pk, user)
+    assert result.dropped_coupons == []
+    rows = list(CartCoupon.objects.filter(cart=mine).order_by("id"))
+    assert [r.coupon_id for r in rows] == [low.pk, high.pk]
