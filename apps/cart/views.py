@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.cart import selectors, services
+from apps.cart import selectors, services, signin
 from apps.cart.errors import CartError, LineNotFound, StaleCart
 from apps.cart.forms import AddToCartForm, CouponForm, QuantityForm, VersionForm
 from apps.cart.models import Cart
@@ -60,7 +60,9 @@ def _email(request: HttpRequest) -> str:
 @require_GET
 def detail(request: HttpRequest) -> HttpResponse:
     """The cart page. It always sets the CSRF cookie (even for an empty cart, which has no
-    form) so the page's script can post with the X-CSRFToken header."""
+    form) so the page's script can post with the X-CSRFToken header. A guest cart whose
+    merge failed at sign-in is merged now."""
+    signin.retry_pending_merge(request)
     cart = selectors.active_cart(user=request.user, session=request.session)
     if cart is None:
         return render(request, "cart/empty.html")
