@@ -146,12 +146,22 @@ class CartCreateApi(CartApiView):
         responses={
             200: OpenApiResponse(CART_ENVELOPE, description="Your existing active cart"),
             201: OpenApiResponse(CART_ENVELOPE, description="A new cart"),
+            409: OpenApiResponse(
+                ERROR_ENVELOPE,
+                description="CART_NOT_ACTIVE: the session's cart changed while it was being "
+                "created (rare); try again",
+            ),
         },
         summary="Get or create your cart (sets the csrftoken cookie)",
     )
     def post(self, request: Request) -> Response:
         existing = selectors.active_cart(user=request.user, session=_session(request))
-        cart = existing or services.get_or_create_cart(user=request.user, session=_session(request))
+        try:
+            cart = existing or services.get_or_create_cart(
+                user=request.user, session=_session(request)
+            )
+        except CartError as exc:
+            raise ApiError(exc.code, exc.message, status_code=exc.status) from exc
         return success(
             request,
             cart_data(selectors.cart_view(cart)),

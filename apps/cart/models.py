@@ -51,6 +51,13 @@ class Cart(TimeStampedModel):
                 condition=Q(status="active", user__isnull=False),
                 name="cart_one_active_per_user",
             ),
+            # One active guest cart per session: two first requests of the same session
+            # each created a cart, and the one whose session save lost was orphaned.
+            models.UniqueConstraint(
+                fields=["session_hash"],
+                condition=Q(status="active", user__isnull=True),
+                name="cart_one_active_per_guest_session",
+            ),
             models.CheckConstraint(
                 condition=Q(user__isnull=False) | ~Q(session_hash=""),
                 name="cart_has_owner",

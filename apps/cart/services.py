@@ -72,7 +72,10 @@ def get_or_create_cart(*, user: User | None, session: SessionBase) -> Cart:
     """The shopper's active cart, created on first need.
 
     Customers: one active cart per user, guarded by a partial unique constraint (insert,
-    and on conflict read the winner). Guests: the cart id lives in the Django session."""
+    and on conflict read the winner). Guests: the cart id lives in the Django session,
+    and one active guest cart per session is guarded the same way, so two first
+    requests of one session at once end with the same cart (before, each made one and
+    the cart whose session save lost was orphaned with its line)."""
     found = active_cart(user=user, session=session)
     if found is not None:
         return found
@@ -85,9 +88,24 @@ def get_or_create_cart(*, user: User | None, session: SessionBase) -> Cart:
     if session.session_key is None:
         session.save()
     assert session.session_key is not None
-    cart = _new_cart(session_hash=session_hash(session.session_key))
+    digest = session_hash(session.session_key)
+    guest_carts = Cart.objects.filter(
+        user__isnull=True, session_hash=digest, status=Cart.Status.ACTIVE
+    )
+    cart: Cart | None = None
+    for _attempt in range(2):  # the winner may be merged or checked out before we read it
+        try:
+            with transaction.atomic():
+                cart = _new_cart(session_hash=digest)
+            logger.info("guest cart created", extra={"cart_id": cart.pk})
+            break
+        except IntegrityError:
+            cart = guest_carts.first()
+            if cart is not None:
+                break
+    if cart is None:
+        raise CartNotActive("Your cart is being updated in another window; please try again.")
     session[CART_SESSION_KEY] = cart.pk
-    logger.info("guest cart created", extra={"cart_id": cart.pk})
     return cart
 
 

@@ -79,8 +79,8 @@ def add(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _first_error(form))
         return HttpResponseRedirect(back)
-    cart = services.get_or_create_cart(user=request.user, session=request.session)
     try:
+        cart = services.get_or_create_cart(user=request.user, session=request.session)
         line = services.add_line(
             cart, form.cleaned_data["variant_id"], form.cleaned_data["quantity"]
         )
