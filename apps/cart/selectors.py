@@ -238,6 +238,45 @@ def applied_coupons(cart: Cart) -> list[Coupon]:
     )
 
 
+def line_issues(
+    line: CartLine,
+    stock: StockStatus,
+    variant_total: int | None = None,
+    variant_lines: int = 1,
+    withdrawn: Sequence[str] = (),
+) -> tuple[str, ...]:
+    """Every reason this line blocks checkout. The stock cap is per variant:
+    `variant_total` is what all the cart's lines of the variant hold together
+    (`variant_lines` of them). `withdrawn`: customizations on the line that are no longer
+    offered. An unavailable product is the only reason given (nothing else matters)."""
+    variant = line.variant
+    total = line.quantity if variant_total is None else variant_total
+    if not variant.product.is_active or not variant.is_active:
+        return (f"{variant.product.name} is no longer available; remove it to continue.",)
+    found: list[str] = []
+    if withdrawn:
+        found.append(
+            f"{', '.join(withdrawn)} {'is' if len(withdrawn) == 1 else 'are'} no longer "
+            f"offered for {variant.product.name}; "
+            "remove the item and add it again to continue."
+        )
+    if not stock.purchasable:
+        found.append(f"{variant.product.name} is out of stock; remove it to continue.")
+    elif not stock.allows(total):
+        if variant_lines > 1:
+            found.append(
+                f"Only {stock.available} of {variant.product.name} available, and your cart "
+                f"has {total} of it across {variant_lines} lines; "
+                "lower the quantities to continue."
+            )
+        else:
+            found.append(
+                f"Only {stock.available} of {variant.product.name} available; "
+                "lower the quantity to continue."
+            )
+    return tuple(found)
+
+
 def line_issue(
     line: CartLine,
     stock: StockStatus,
@@ -245,33 +284,8 @@ def line_issue(
     variant_lines: int = 1,
     withdrawn: Sequence[str] = (),
 ) -> str:
-    """Why this line blocks checkout. The stock cap is per variant: `variant_total` is what
-    all the cart's lines of the variant hold together (`variant_lines` of them).
-    `withdrawn`: customizations on the line that are no longer offered."""
-    variant = line.variant
-    total = line.quantity if variant_total is None else variant_total
-    if not variant.product.is_active or not variant.is_active:
-        return f"{variant.product.name} is no longer available; remove it to continue."
-    if withdrawn:
-        return (
-            f"{', '.join(withdrawn)} {'is' if len(withdrawn) == 1 else 'are'} no longer "
-            f"offered for {variant.product.name}; "
-            "remove the item and add it again to continue."
-        )
-    if not stock.purchasable:
-        return f"{variant.product.name} is out of stock; remove it to continue."
-    if not stock.allows(total):
-        if variant_lines > 1:
-            return (
-                f"Only {stock.available} of {variant.product.name} available, and your cart "
-                f"has {total} of it across {variant_lines} lines; "
-                "lower the quantities to continue."
-            )
-        return (
-            f"Only {stock.available} of {variant.product.name} available; "
-            "lower the quantity to continue."
-        )
-    return ""
+    """`line_issues` as one text (what the line shows), empty when checkout may proceed."""
+    return " ".join(line_issues(line, stock, variant_total, variant_lines, withdrawn))
 
 
 def coupon_problems_for(
@@ -331,16 +345,16 @@ def cart_view(cart: Cart, *, policy: CombinabilityPolicy | None = None) -> CartV
     for line in lines:
         per_variant.setdefault(line.variant_id, []).append(line.quantity)
     views: list[LineView] = []
+    # Every distinct problem once: the lines of an oversold variant share one message,
+    # and a withdrawn customization on one line no longer hides it.
     issues: list[str] = []
-    reported: set[int] = set()  # one message per variant, however many lines it has
     for line, engine_line in zip(lines, engine_lines, strict=True):
         stock = status_of(getattr(line.variant, "stock", None))
         quantities = per_variant[line.variant_id]
         extras = customizations_now(line)
-        issue = line_issue(line, stock, sum(quantities), len(quantities), extras.withdrawn)
-        if issue and line.variant_id not in reported:
-            reported.add(line.variant_id)
-            issues.append(issue)
+        problems = line_issues(line, stock, sum(quantities), len(quantities), extras.withdrawn)
+        issues.extend(p for p in problems if p not in issues)
+        issue = " ".join(problems)
         images = getattr(line.variant.product, "primary_images", [])
         views.append(
             LineView(

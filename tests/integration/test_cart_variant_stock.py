@@ -4,6 +4,7 @@ Lines with different customizations are separate lines of the same variant; each
 the stock check alone, so a cart could hold 4 x 12 of a variant with 12 available."""
 
 import re
+from typing import Any
 
 import pytest
 from django.contrib.sessions.backends.cache import SessionStore
@@ -124,7 +125,16 @@ def test_merge_caps_the_sum_over_all_lines_of_the_variant() -> None:
     lines = list(CartLine.objects.filter(cart=mine).order_by("id"))
     assert sum(line.quantity for line in lines) == 12
     assert not selectors.cart_view(mine).checkout_blocked
-    assert any("Trail Mug" in m for m in result.capped + result.dropped)
+    # 8 held; the wrapped 3 fit (11); of the engraved 3 only 1 fits; the plain 2 sum into
+    # the customer's plain line of 8, with nothing left: it stays at 8 (capped, not
+    # dropped, since the line is kept). Exactly these messages, not "either list".
+    assert result.capped == [
+        "We could only keep 1 of Trail Mug in your cart (you had 3; 11 more are in "
+        "other lines of your cart).",
+        "We could only keep 8 of Trail Mug in your cart (you had 10; 4 more are in "
+        "other lines of your cart).",
+    ]
+    assert result.dropped == []
 
 
 def test_html_checkout_gate_counts_every_line_of_the_variant(client: Client) -> None:
@@ -148,3 +158,29 @@ def test_html_checkout_gate_counts_every_line_of_the_variant(client: Client) -> 
     response = client.post(reverse("cart:checkout"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("cart:detail")
     assert "your cart has 24 of it across 2 lines" in response.content.decode()
+
+
+def test_a_withdrawn_customization_does_not_hide_the_oversold_variant(settings: Any) -> None:
+    """Regression (third review): cart_view reported one message per variant, so the
+    withdrawn-customization message of the first line hid "... across 2 lines"."""
+    cart = guest_cart()
+    variant = variant_of(make_product(name="Camp Lantern", stock=12))
+    services.add_line(cart, variant.pk, 6, customizations=WRAP)
+    services.add_line(cart, variant.pk, 6)
+    variant.stock.on_hand = 10
+    variant.stock.save()
+    offered = dict(settings.CART_CUSTOMIZATIONS)
+    del offered["gift_wrap"]
+    settings.CART_CUSTOMIZATIONS = offered
+    view = selectors.cart_view(cart)
+    withdrawn = (
+        "Gift wrap is no longer offered for Camp Lantern; "
+        "remove the item and add it again to continue."
+    )
+    oversold = (
+        "Only 10 of Camp Lantern available, and your cart has 12 of it across 2 lines; "
+        "lower the quantities to continue."
+    )
+    assert view.issues == [withdrawn, oversold]
+    assert [row.issue for row in view.lines] == [f"{withdrawn} {oversold}", oversold]
+    assert view.checkout_blocked
