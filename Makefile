@@ -18,9 +18,15 @@ POSTGRES ?= postgres
 CHROMIUM_PATH ?= /usr/bin/chromium
 VENV_PACKAGE := python3.11-venv
 
-# Settings for the embedded demo (`make run`): SQLite, local-memory cache, eager Celery,
-# and the Stripe sandbox beside the web server. Override any of them in the environment.
-RUN_ENV := DEBUG=true SECURE_HTTPS=false \
+# Settings for the embedded demo (`make run`): SQLite in var/, local-memory cache, eager
+# Celery, and the Stripe sandbox beside the web server. `make run` seeds demo data and a
+# demo superuser, so it ignores DATABASE_URL/REDIS_URL (and Celery's broker) from the
+# environment or .env, which may name a real database, unless RUN_WITH_ENV_SERVICES=1.
+RUN_WITH_ENV_SERVICES ?=
+RUN_EMBEDDED_ENV := DATABASE_URL=sqlite:///$(CURDIR)/var/db.sqlite3 REDIS_URL= \
+	CELERY_BROKER_URL=memory:// CELERY_TASK_ALWAYS_EAGER=true
+RUN_ENV := $(if $(filter 1 true yes,$(RUN_WITH_ENV_SERVICES)),,$(RUN_EMBEDDED_ENV)) \
+	DEBUG=true SECURE_HTTPS=false \
 	STRIPE_SECRET_KEY=$${STRIPE_SECRET_KEY:-sk_test_sandbox_demo} \
 	STRIPE_PUBLISHABLE_KEY=$${STRIPE_PUBLISHABLE_KEY:-pk_test_sandbox_demo} \
 	STRIPE_WEBHOOK_SECRET=$${STRIPE_WEBHOOK_SECRET:-whsec_sandbox_demo} \
@@ -97,22 +103,14 @@ test: $(VENV)/.installed-dev test-system-deps lint
 migrations: $(VENV)/.installed-dev
 	$(PY) manage.py makemigrations
 
+# The last step execs scripts/run_dev.py (no shell left in between): it runs runserver and
+# the sandbox as its children and stops both on Ctrl-C, on `kill <make pid>` (make passes
+# SIGTERM on to its recipe) or when either exits.
 run: $(VENV)/.installed-runtime
 	@mkdir -p var
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
-	@if [ -d stripe_sandbox ]; then \
-		echo "Stripe sandbox on http://$(HOST):$(SANDBOX_PORT)"; \
-		$(RUN_ENV) $(PY) -m stripe_sandbox --host $(HOST) --port $(SANDBOX_PORT) \
-			--secret-key "$${STRIPE_SECRET_KEY:-sk_test_sandbox_demo}" \
-			--webhook-secret "$${STRIPE_WEBHOOK_SECRET:-whsec_sandbox_demo}" \
-			--webhook-url "http://$(HOST):$(PORT)/payments/webhooks/stripe/" \
-			--db var/stripe_sandbox.sqlite3 & \
-		sandbox_pid=$$!; trap "kill $$sandbox_pid 2>/dev/null" EXIT INT TERM; \
-		$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT); \
-	else \
-		$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT); \
-	fi
+	$(RUN_ENV) exec $(PY) scripts/run_dev.py --host $(HOST) --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 bench: $(VENV)/.installed-dev
 	$(PY) scripts/with_services.py -- $(PY) bench/run.py

@@ -89,3 +89,47 @@ def test_a_python_without_venv_gets_the_exact_package_to_install(tmp_path: Path)
     assert not venv.exists(), "a half-made venv would make the next run skip creating it"
     if IS_ROOT:
         assert "install -y -qq python3.11-venv" in apt
+
+
+def _run_env_log(tmp_path: Path, *args: str, **env: str) -> list[str]:
+    """`make run` with a stand-in python that records the data stores each step gets."""
+    log = tmp_path / "python.log"
+    python = _script(
+        tmp_path / "python",
+        f'echo "DATABASE_URL=$DATABASE_URL REDIS_URL=$REDIS_URL '
+        f'BROKER=$CELERY_BROKER_URL EAGER=$CELERY_TASK_ALWAYS_EAGER $*" >> {log}\n',
+    )
+    result, _ = _make(tmp_path, "run", f"PY={python}", *args, **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return log.read_text().splitlines()
+
+
+SERVICES = {
+    "DATABASE_URL": "postgres://shop@db.example:5432/production",
+    "REDIS_URL": "redis://cache.example:6379/0",
+    "CELERY_BROKER_URL": "redis://cache.example:6379/1",
+}
+
+
+def test_make_run_ignores_database_and_redis_urls_from_the_environment(tmp_path: Path) -> None:
+    """`make run` seeds demo data and a demo superuser: never into a database named by an
+    exported (or .env) DATABASE_URL, unless asked."""
+    lines = _run_env_log(tmp_path, **SERVICES)
+    steps = [line.split(" ", 4)[4] for line in lines]
+    assert steps[0].startswith("manage.py migrate")
+    assert steps[1].startswith("manage.py seed_demo")
+    assert steps[2].startswith("scripts/run_dev.py")
+    sqlite = f"DATABASE_URL=sqlite:///{ROOT}/var/db.sqlite3 REDIS_URL= "
+    for line in lines:
+        assert line.startswith(sqlite + "BROKER=memory:// EAGER=true "), line
+        assert "example" not in line
+
+
+def test_make_run_uses_the_environments_services_when_asked(tmp_path: Path) -> None:
+    lines = _run_env_log(tmp_path, "RUN_WITH_ENV_SERVICES=1", **SERVICES)
+    assert len(lines) == 3
+    for line in lines:
+        assert line.startswith(
+            "DATABASE_URL=postgres://shop@db.example:5432/production "
+            "REDIS_URL=redis://cache.example:6379/0 BROKER=redis://cache.example:6379/1 "
+        ), line
