@@ -6,7 +6,7 @@ from django.shortcuts import render
 
 from apps.catalog import selectors
 from apps.catalog.forms import ListingForm
-from apps.catalog.models import Category, Product, ProductVariant
+from apps.catalog.models import Category, Product, ProductImage, ProductVariant
 from apps.catalog.variants import option_axes, select_variant
 from apps.core.templatetags.money import money
 from apps.inventory.availability import StockStatus
@@ -84,12 +84,25 @@ def search(request: HttpRequest) -> HttpResponse:
 MAX_LINE_QUANTITY = 99  # the add-to-cart field's ceiling (as in catalog/_add_to_cart.html)
 
 
+def _images_of(variant: ProductVariant, images: list[ProductImage]) -> list[ProductImage]:
+    """A variant's own images first, then the product's general ones (all if neither)."""
+    own = [i for i in images if i.variant_id == variant.pk]
+    return (own + [i for i in images if i.variant_id is None]) or images
+
+
 def _picker_data(
-    product: Product, variants: list[ProductVariant], statuses: dict[int, StockStatus]
+    product: Product,
+    variants: list[ProductVariant],
+    statuses: dict[int, StockStatus],
+    images: list[ProductImage],
 ) -> list[dict[str, object]]:
-    """What variant-picker.js needs to show a choice in place (price, stock, SKU)."""
+    """What variant-picker.js needs to show a choice in place (price, stock, SKU, images)."""
     return [
         {
+            "images": [
+                {"src": i.image.url, "alt": i.alt_text, "width": i.width, "height": i.height}
+                for i in _images_of(v, images)
+            ],
             "id": v.pk,
             "options": v.option_map(),
             "sku": v.sku,
@@ -114,15 +127,13 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     chosen, matched = select_variant(variants, request.GET)
     assert chosen is not None  # variants is non-empty
     images = list(found.images.all())
-    variant_images = [i for i in images if i.variant_id == chosen.pk]
-    shown_images = variant_images + [i for i in images if i.variant_id is None]
     tree = selectors.category_tree()
     statuses = {v.pk: status_of(getattr(v, "stock", None)) for v in variants}
     return render(
         request,
         "catalog/product.html",
         {
-            "picker_data": _picker_data(found, variants, statuses),
+            "picker_data": _picker_data(found, variants, statuses, images),
             "purchasable_stock": next((s for s in statuses.values() if s.purchasable), None),
             "unavailable_stock": status_of(None),
             "product": found,
@@ -132,7 +143,7 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
             "axes": option_axes(variants),
             "selected_options": chosen.option_map(),
             "stock": statuses[chosen.pk],
-            "images": shown_images or images,
+            "images": _images_of(chosen, images),
             "breadcrumbs": tree.ancestors(found.category),
         },
     )

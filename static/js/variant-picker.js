@@ -2,7 +2,7 @@
 //
 // Choosing an option never navigates or submits (WCAG 3.2.2, On Input): keyboard users
 // move through radio groups with the arrow keys, and every step fires `change`. Instead,
-// the price, stock status, SKU and the add-to-cart form are updated in place from the
+// the price, stock status, SKU, images and the add-to-cart form are updated in place from the
 // variant data the page embeds (#variant-picker-data), and the address is updated with
 // history.replaceState so a reload or a shared link shows the same choice.
 // Without JavaScript the "Show this option" button submits the form as before.
@@ -22,6 +22,7 @@
   var sku = document.querySelector("[data-variant-sku]");
   var unmatched = form.querySelector("[data-variant-unmatched]");
   var slot = document.querySelector("[data-add-to-cart-slot]");
+  var gallery = document.querySelector("[data-variant-gallery]");
   var submit = form.querySelector("[data-variant-submit]");
   if (submit) submit.hidden = true; // choices apply at once; nothing left to submit
 
@@ -76,6 +77,33 @@
     stock.textContent = label;
   }
 
+  // The chosen variant's own images come first (as the server renders them): the main
+  // image takes the first one's src and alt, and the thumbnails follow the rest.
+  function showImages(images) {
+    if (!gallery || !images || !images.length) return;
+    var main = gallery.querySelector("img.main-image");
+    if (!main) return;
+    function apply(img, image) {
+      if (img.getAttribute("src") !== image.src) img.src = image.src;
+      img.alt = image.alt;
+      img.width = image.width;
+      img.height = image.height;
+    }
+    apply(main, images[0]);
+    var thumbs = gallery.querySelectorAll("img.thumb");
+    thumbs.forEach(function (thumb, i) {
+      if (i + 1 < images.length) apply(thumb, images[i + 1]);
+      else thumb.remove();
+    });
+    for (var i = thumbs.length + 1; i < images.length; i++) {
+      var thumb = document.createElement("img");
+      thumb.className = "thumb";
+      thumb.loading = "lazy";
+      apply(thumb, images[i]);
+      gallery.appendChild(thumb);
+    }
+  }
+
   function rememberChoice(wanted) {
     if (!window.history || !window.history.replaceState) return;
     var params = new URLSearchParams(window.location.search);
@@ -96,6 +124,7 @@
       if (price) price.textContent = variant.price;
       setStock(variant.stock_state, variant.stock_label);
       if (sku) sku.textContent = variant.sku;
+      showImages(variant.images);
     } else {
       setStock("out_of_stock", "Not available");
     }

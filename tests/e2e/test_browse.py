@@ -3,8 +3,10 @@
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from playwright.sync_api import Page, expect
 
+from apps.catalog.models import Product, ProductImage, ProductVariant
 from tests.factories import make_brand, make_category, make_product
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -172,3 +174,60 @@ def test_picker_turns_add_to_cart_on_and_off_in_place(shop_page: Page, live_serv
     page.reload()
     expect(page.get_by_role("group", name="Width").get_by_label("E")).to_be_checked()
     expect(page.get_by_test_id("stock-status")).to_have_text("In stock")
+
+
+def _picture(product: Product, variant: ProductVariant | None, alt: str, colour: str) -> str:
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">'
+        f'<rect width="8" height="8" fill="{colour}"/></svg>'
+    )
+    image = ProductImage(product=product, variant=variant, alt_text=alt, position=1)
+    image.image.save(f"{colour.strip('#')}.svg", ContentFile(svg.encode()), save=True)
+    return image.image.url
+
+
+def test_picking_a_variant_swaps_to_its_own_images(shop_page: Page, live_server) -> None:
+    """The server shows the chosen variant's images first; a choice made in place must
+    too, or a shopper picking Forest keeps looking at the Navy jacket."""
+    shell = make_product(
+        "Ridge Rain Shell",
+        variants=[
+            {"options": [{"name": "Color", "value": "Navy"}]},
+            {"options": [{"name": "Color", "value": "Forest"}]},
+            {"options": [{"name": "Color", "value": "Sand"}]},
+        ],
+    )
+    navy, forest, _ = shell.variants.order_by("position")
+    general = shell.images.get()
+    navy_url = _picture(shell, navy, "Ridge Rain Shell in navy", "#001f5b")
+    forest_url = _picture(shell, forest, "Ridge Rain Shell in forest green", "#1f5b1f")
+    forest_back_url = _picture(shell, forest, "Back of the forest green shell", "#2f6b2f")
+
+    page = shop_page
+    page.goto(live_server.url + shell.get_absolute_url())
+    main = page.locator(".gallery img.main-image")
+    thumbs = page.locator(".gallery img.thumb")
+    expect(main).to_have_attribute("src", navy_url)
+    expect(main).to_have_attribute("alt", "Ridge Rain Shell in navy")
+    page.evaluate("window.__samePage = true")
+
+    page.get_by_role("group", name="Color").get_by_label("Forest").check()
+    expect(main).to_have_attribute("src", forest_url)
+    expect(main).to_have_attribute("alt", "Ridge Rain Shell in forest green")
+    expect(thumbs).to_have_count(2)  # its second picture, then the product's own
+    expect(thumbs.nth(0)).to_have_attribute("src", forest_back_url)
+    expect(thumbs.nth(1)).to_have_attribute("src", general.image.url)
+    expect(main).to_have_js_property("naturalWidth", 8)  # the swapped image really loads
+
+    # A variant without pictures of its own shows the product's.
+    page.get_by_role("group", name="Color").get_by_label("Sand").check()
+    expect(main).to_have_attribute("src", general.image.url)
+    expect(main).to_have_attribute("alt", general.alt_text)
+    expect(thumbs).to_have_count(0)
+    assert page.evaluate("window.__samePage") is True
+
+    # What the page shows after a reload (server-rendered) matches the in-place swap.
+    page.get_by_role("group", name="Color").get_by_label("Forest").check()
+    page.reload()
+    expect(main).to_have_attribute("src", forest_url)
+    expect(thumbs).to_have_count(2)
