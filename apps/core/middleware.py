@@ -58,7 +58,13 @@ class RejectNulMiddleware:
     def _has_nul(request: HttpRequest) -> bool:
         if "\x00" in request.path or _has_nul(request.GET.lists()):
             return True
-        if request.method == "POST" and request.content_type in _FORM_TYPES:
+        # Form bodies only, and not under /api/: reading request.POST here consumes the
+        # body, and DRF there parses (and refuses non-JSON bodies with 415) on its own.
+        if (
+            request.method == "POST"
+            and request.content_type in _FORM_TYPES
+            and not request.path.startswith("/api/")
+        ):
             files = ((key, [f.name or "" for f in found]) for key, found in request.FILES.lists())
             return _has_nul(request.POST.lists()) or _has_nul(files)
         return False
