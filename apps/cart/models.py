@@ -75,7 +75,7 @@ class Cart(TimeStampedModel):
 
 class CartLine(TimeStampedModel):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
-    variant = models.ForeignKey(ProductVariant, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(ProductVariant, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveSmallIntegerField()
     # The variant's price when the line was added; the cart shows current prices and
     # tells the shopper when they differ.

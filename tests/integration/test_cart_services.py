@@ -9,11 +9,13 @@ from decimal import Decimal
 import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 from django.db import connection
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from apps.cart import errors, selectors, services
 from apps.cart.models import Cart, CartCoupon, CartLine
 from apps.catalog.models import Product, ProductVariant
+from apps.inventory.models import StockItem
 from apps.promotions import rules
 from tests.factories import make_category, make_coupon, make_product, make_user
 
@@ -511,3 +513,15 @@ def test_the_same_guest_cart_merged_twice_at_once_is_counted_once(round_: int) -
     ]
     assert not Cart.objects.filter(pk=guest.pk).exists()
     assert Cart.objects.get(pk=mine.pk).version == version_before + 1
+
+
+def test_a_variant_in_a_cart_cannot_be_deleted_out_from_under_it() -> None:
+    """Cart lines are what a shopper chose: deleting their variant (even one without a stock
+    row, from a shell or a migration) must be refused, not silently empty the cart."""
+    cart = guest_cart()
+    variant = variant_of(make_product())
+    services.add_line(cart, variant.pk, 2)
+    StockItem.objects.filter(variant=variant).delete()  # no ledger yet: deletable
+    with pytest.raises(ProtectedError):
+        variant.delete()
+    assert CartLine.objects.filter(cart=cart, variant=variant, quantity=2).exists()
