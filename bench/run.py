@@ -5,6 +5,7 @@ here) holding the demo catalog, so it measures our code and queries, not a netwo
 benchmarks in bench/ (the Stripe sandbox's) run after it when present.
 """
 
+import logging
 import os
 import subprocess
 import sys
@@ -49,7 +50,36 @@ def measure(client: Client, url: str) -> tuple[list[float], int]:
     return samples, queries
 
 
+CART_LINES = 12
+
+
+def fill_cart(client: Client) -> dict[str, str]:
+    """The client's guest cart with CART_LINES in-stock variants and a percentage code,
+    built through the JSON API as a browser script would."""
+    from apps.catalog.models import ProductVariant
+
+    created = client.post("/api/cart", content_type="application/json")
+    assert created.status_code in (200, 201), created.content
+    cart_id = created.json()["data"]["id"]
+    variant_ids = ProductVariant.objects.filter(
+        is_active=True, product__is_active=True, stock__on_hand__gte=5
+    ).values_list("pk", flat=True)[:CART_LINES]
+    for variant_id in variant_ids:
+        added = client.post(
+            f"/api/cart/{cart_id}/items",
+            {"variantId": variant_id, "quantity": 1},
+            content_type="application/json",
+        )
+        assert added.status_code == 201, added.content
+    coupon = client.post(
+        f"/api/cart/{cart_id}/coupons", {"code": "WELCOME10"}, content_type="application/json"
+    )
+    assert coupon.status_code in (200, 201), coupon.content
+    return {"cart page": "/cart/", "cart API (GET /api/cart/{id})": f"/api/cart/{cart_id}"}
+
+
 def main() -> int:
+    logging.disable(logging.INFO)  # the shop's INFO lines would interleave with the tables
     setup_test_environment()
     old_config = setup_databases(verbosity=0, interactive=False)
     try:
@@ -65,6 +95,12 @@ def main() -> int:
         print(f"## Storefront pages ({ROUNDS} requests each, in-process, PostgreSQL + Redis)\n")
         print(HEADER)
         for name, url in pages.items():
+            samples, queries = measure(client, url)
+            print(row(name, samples, f"{queries} queries"))
+        print()
+        print(f"## Cart ({ROUNDS} requests each, {CART_LINES} lines and a coupon)\n")
+        print(HEADER)
+        for name, url in fill_cart(client).items():
             samples, queries = measure(client, url)
             print(row(name, samples, f"{queries} queries"))
         print()
