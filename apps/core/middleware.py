@@ -4,6 +4,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from apps.core.api import metadata
@@ -31,7 +32,7 @@ class RequestIdMiddleware:
 
 
 NUL_MESSAGE = "The request contains a NUL character, which is never valid here."
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+UNDECODABLE_MESSAGE = "The form data could not be decoded; send it as UTF-8."
 
 
 def _has_nul(items: Iterable[tuple[str, list[str]]]) -> bool:
@@ -39,7 +40,7 @@ def _has_nul(items: Iterable[tuple[str, list[str]]]) -> bool:
 
 
 class RejectNulMiddleware:
-    """A NUL in the path, query string or form data is a 400, never a 500.
+    """A NUL in the path, query string or URL-encoded form data is a 400, never a 500.
 
     PostgreSQL cannot store or compare text containing NUL, so `?kind=%00` on an admin
     changelist, a search or a slug lookup failed in the database. Answered before any view:
@@ -50,32 +51,38 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._has_nul(request):
-            return self._bad_request(request)
+        problem = self._problem(request)
+        if problem:
+            return self._bad_request(request, problem)
         return self.get_response(request)
 
     @staticmethod
-    def _has_nul(request: HttpRequest) -> bool:
+    def _problem(request: HttpRequest) -> str | None:
         if "\x00" in request.path or _has_nul(request.GET.lists()):
-            return True
-        # Form bodies only, and not under /api/: reading request.POST here consumes the
-        # body, and DRF there parses (and refuses non-JSON bodies with 415) on its own.
+            return NUL_MESSAGE
+        # URL-encoded form bodies only, and not under /api/ (DRF parses, and refuses non-JSON
+        # bodies with 415, there). Multipart bodies are left alone: parsing one here would
+        # stream uploads to disk before CSRF has looked at the request, and leave
+        # request.body unreadable for views that need the raw bytes. Form fields refuse NUL
+        # themselves (Django's CharField validator), so a multipart NUL is a form error.
         if (
             request.method == "POST"
-            and request.content_type in _FORM_TYPES
+            and request.content_type == "application/x-www-form-urlencoded"
             and not request.path.startswith("/api/")
         ):
-            files = ((key, [f.name or "" for f in found]) for key, found in request.FILES.lists())
-            return _has_nul(request.POST.lists()) or _has_nul(files)
-        return False
+            try:
+                return NUL_MESSAGE if _has_nul(request.POST.lists()) else None
+            except (BadRequest, UnicodeDecodeError, LookupError):
+                return UNDECODABLE_MESSAGE
+        return None
 
     @staticmethod
-    def _bad_request(request: HttpRequest) -> HttpResponse:
+    def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
         if request.path.startswith("/api/"):
             body = {
                 "success": False,
-                "error": {"code": "INVALID_REQUEST", "message": NUL_MESSAGE, "details": []},
+                "error": {"code": "INVALID_REQUEST", "message": message, "details": []},
                 "metadata": metadata(request),
             }
             return JsonResponse(body, status=400)
-        return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

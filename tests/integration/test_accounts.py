@@ -67,6 +67,7 @@ def test_sign_up_at_the_limit_works(client: Client) -> None:
         ("first_name", "A" * 51, "First name can be at most 50 characters long."),
         ("last_name", "N" * 5000, "Last name can be at most 50 characters long."),
         ("password", "p" * 129, "Password can be at most 128 characters long."),
+        ("first_name", "An\x00a", "Null characters are not allowed."),
     ],
 )
 def test_other_oversized_or_bad_sign_up_input_is_a_form_error(
@@ -75,12 +76,6 @@ def test_other_oversized_or_bad_sign_up_input_is_a_form_error(
     page = sign_up(client, **{field: value})
     assert page.status_code == 200
     assert message in page.content.decode()
-    assert not get_user_model().objects.exists()
-
-
-def test_a_nul_in_sign_up_input_is_a_400(client: Client) -> None:
-    """RejectNulMiddleware answers any NUL in form data before the view."""
-    assert sign_up(client, first_name="An\x00a").status_code == 400
     assert not get_user_model().objects.exists()
 
 
@@ -101,10 +96,6 @@ def test_unsafe_next_falls_back_to_home(client: Client, target: str) -> None:
         reverse("accounts:sign_in"),
         {"email": "ana@example.com", "password": PASSWORD, "next": target},
     )
-    if "\x00" in target:  # RejectNulMiddleware answers any NUL in form data first
-        assert page.status_code == 400
-        assert "Location" not in page
-        return
     assert page.status_code == 302
     assert page["Location"] == reverse("catalog:home")
 

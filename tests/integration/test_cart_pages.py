@@ -93,10 +93,6 @@ def test_add_with_an_unsafe_next_goes_back_to_the_cart(client: Client, target: s
         reverse("cart:add"),
         {"variant_id": variant_of(make_product(stock=4)).pk, "quantity": 1, "next": target},
     )
-    if "\x00" in target:  # RejectNulMiddleware answers any NUL in form data first
-        assert response.status_code == 400
-        assert "Location" not in response
-        return
     assert response.status_code == 302
     assert response["Location"] == reverse("cart:detail")
 

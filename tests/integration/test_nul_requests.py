@@ -5,9 +5,11 @@ database and fail there (admin changelists, autocomplete, storefront lookups).
 """
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from tests.factories import make_product
 
@@ -48,11 +50,33 @@ def test_storefront_urls_with_nul_are_400(client: Client, url: str) -> None:
     assert response["Content-Type"].startswith("text/")
 
 
-def test_form_posts_with_nul_are_400(client: Client) -> None:
-    response = client.post("/accounts/login/", {"username": "a\x00b", "password": "x"})
+URLENCODED = "application/x-www-form-urlencoded"
+
+
+def test_urlencoded_form_posts_with_nul_are_400(client: Client) -> None:
+    url = reverse("accounts:sign_in")
+    response = client.post(url, urlencode({"email": "a\x00b", "password": "x"}), URLENCODED)
     assert response.status_code == 400
-    response = client.post("/accounts/login/", {"user\x00name": "a", "password": "x"})
+    response = client.post(url, urlencode({"em\x00ail": "a", "password": "x"}), URLENCODED)
     assert response.status_code == 400
+
+
+def test_multipart_bodies_are_left_to_the_form(client: Client) -> None:
+    """Parsing multipart in the middleware would spool uploads before CSRF looked at the
+    request and leave request.body unreadable; Django's form fields refuse NUL themselves."""
+    response = client.post(reverse("accounts:sign_in"), {"email": "a\x00b", "password": "x"})
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in response.content.decode()
+
+
+def test_an_undecodable_form_body_is_400_even_with_debug(client: Client, settings) -> None:
+    """With DEBUG on, the technical 500 page re-read the broken body and crashed."""
+    settings.DEBUG = True
+    response = client.generic(
+        "POST", reverse("accounts:sign_in"), b"a=b", f"{URLENCODED}; charset=utf-16"
+    )
+    assert response.status_code == 400
+    assert "could not be decoded" in response.content.decode()
 
 
 @pytest.mark.parametrize(
