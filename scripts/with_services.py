@@ -73,6 +73,18 @@ class SignalState:
         if not self.shielded:
             raise Interrupted(signum)
 
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """A signal arriving inside is acted on at the end, once whatever was started in
+        between has been registered for cleanup."""
+        self.shielded = True
+        try:
+            yield
+        finally:
+            self.shielded = False
+        if self.received is not None:
+            raise Interrupted(self.received)
+
     def install(self) -> None:
         for signum in HANDLED_SIGNALS:
             self.previous[signum] = signal.signal(signum, self.handler)
@@ -395,17 +407,21 @@ def main(argv: list[str]) -> int:
                 if not env.get("REDIS_URL"):
                     env["REDIS_URL"] = stack.enter_context(throwaway_redis())
                 env.setdefault("CELERY_BROKER_URL", env["REDIS_URL"])
-                proc = subprocess.Popen(
-                    argv,
-                    env=env,
-                    start_new_session=True,  # its own group: stop_command reaches its children
-                    preexec_fn=_die_with_parent(signal.SIGTERM),
-                )
-                stack.callback(stop_command, proc, state)
-                return proc.wait()
+                with state.deferred():  # no gap between starting the command and owning it
+                    proc = subprocess.Popen(
+                        argv,
+                        env=env,
+                        start_new_session=True,  # own group: stop_command reaches its children
+                        preexec_fn=_die_with_parent(signal.SIGTERM),
+                    )
+                    stack.callback(stop_command, proc, state)
+                returncode = proc.wait()
             finally:
                 # From here on a signal only waits for the cleanup, it cannot cut it short.
                 state.shielded = True
+        if state.received is not None:  # it landed during cleanup: the run was still cut short
+            raise Interrupted(state.received)
+        return returncode
     except Interrupted as exc:
         print(f"with_services: stopped by {exc}, services removed", file=sys.stderr)
         return 128 + exc.signum

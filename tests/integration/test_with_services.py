@@ -268,7 +268,9 @@ def test_sigterm_during_initdb_leaves_no_temp_dir(delay: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # noqa: S103 - as root, initdb runs as `postgres` and must enter it
         proc = subprocess.Popen(
-            [sys.executable, str(SCRIPT), "--", "true"],
+            # A command that outlasts the test: on a fast machine initdb, both servers and
+            # `true` finished before the signal at 0.6 s arrived.
+            [sys.executable, str(SCRIPT), "--", "sleep", "30"],
             cwd=ROOT,
             env=_env(TMPDIR=tmp),
             stdout=subprocess.DEVNULL,
