@@ -59,6 +59,13 @@ SVG_ELEMENTS = frozenset(
 )
 # Only local references (`url(#id)`) in any attribute, styles included.
 _NON_LOCAL_URL = re.compile(r"url\s*\(\s*+['\"]?+\s*+(?!#)", re.IGNORECASE)
+# Functions an image needs (transforms, colours) and url(), itself limited to `#id` above;
+# any other (image-set(), src(), element(), ...) could load another file.
+_FUNCTION = re.compile(r"([A-Za-z_][\w-]*)\s*\(")
+_SAFE_FUNCTIONS = frozenset(
+    {"url", "translate", "rotate", "scale", "matrix", "skewx", "skewy"}
+    | {"rgb", "rgba", "hsl", "hsla"}
+)
 _UNSAFE_VALUE = re.compile(r"javascript:|vbscript:|expression\s*\(|@import", re.IGNORECASE)
 
 UNSAFE_SVG_MESSAGE = (
@@ -85,8 +92,13 @@ def _check_attribute(element: str, name: str, value: str) -> None:
         raise UnsafeSvg(f"the event handler {local} on <{element}>")
     if local.lower() == "href" and not value.strip().startswith("#"):
         raise UnsafeSvg(f"a link to {value.strip()[:60]!r} on <{element}>")
-    if "\\" in value and local == "style":
-        raise UnsafeSvg(f"a CSS escape in the style of <{element}>")
+    # Presentation attributes are CSS too: an escape (`\75rl(` is `url(`) could hide a
+    # function from the checks below, so none anywhere.
+    if "\\" in value:
+        raise UnsafeSvg(f"a CSS escape in {local} of <{element}>")
+    for function in _FUNCTION.findall(value):
+        if function.lower() not in _SAFE_FUNCTIONS:
+            raise UnsafeSvg(f"the function {function}() in {local} of <{element}>")
     if _NON_LOCAL_URL.search(value):
         raise UnsafeSvg(f"a url() reference to another file in {local} of <{element}>")
     if _UNSAFE_VALUE.search(value):

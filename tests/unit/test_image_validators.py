@@ -48,6 +48,11 @@ def svg(body: str, attrs: str = "") -> bytes:
         svg('<rect width="1" fill="url(\'//evil.example/x\')"/>'),
         svg('<rect width="1" style="background: u\\72l(https://evil.example/)"/>'),
         svg('<rect width="1" style="width: expression(alert(1))"/>'),
+        # Presentation attributes are CSS: escapes and loading functions outside style=.
+        svg('<rect width="1" fill="\\75rl(http://evil.example/x#a)"/>'),
+        svg("", "style=\"background-image: image-set('http://evil.example/x' 1x)\""),
+        svg('<rect width="1" fill="src(http://evil.example/x)"/>'),
+        svg('<rect width="1" mask="element(#a)"/>'),
         b'<?xml-stylesheet type="text/xsl" href="https://evil.example/x.xsl"?>' + svg(""),
         b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg><text>&a;</text></svg>',
         b'<!DOCTYPE svg SYSTEM "https://evil.example/x.dtd"><svg/>',
@@ -80,7 +85,8 @@ def test_non_svg_is_refused(content: bytes) -> None:
         svg(
             '<defs><linearGradient id="g"><stop offset="0" stop-color="#fff"/></linearGradient>'
             '<clipPath id="c"><circle r="4"/></clipPath></defs>'
-            '<g clip-path="url(#c)"><rect id="r" width="8" fill="url(#g)"'
+            '<g clip-path="url(#c)" transform="translate(1 2) rotate(45) scale(2)">'
+            '<rect id="r" width="8" fill="url(#g)" stroke="rgb(1, 2, 3)"'
             " style=\"fill: url( '#g' ); opacity: .5\"/></g>"
             '<use href="#r"/><use xlink:href="#r"/>'
             "<title>t</title><desc>d</desc><ellipse/><line/><polyline/><polygon/>"
