@@ -312,10 +312,10 @@ class Handler(BaseHTTPRequestHandler):
         number = re.sub(r"[\s-]", "", form.get("cardnumber", ""))
         if not number:
             errors["cardnumber"] = "Enter your card number."
-        elif not number.isdigit() or not 13 <= len(number) <= 19 or not luhn_ok(number):
+        elif not re.fullmatch(r"[0-9]{13,19}", number) or not luhn_ok(number):
             errors["cardnumber"] = "Your card number is invalid."
         exp = re.sub(r"\s", "", form.get("exp", ""))
-        m = re.match(r"^(\d{1,2})/?(\d{2}|\d{4})$", exp)
+        m = re.fullmatch(r"([0-9]{1,2})/?([0-9]{2}|[0-9]{4})", exp)
         exp_month = exp_year = 0
         if not m:
             errors["exp"] = "Enter the expiry date as MM / YY."
@@ -330,7 +330,7 @@ class Handler(BaseHTTPRequestHandler):
             elif (exp_year, exp_month) < (now.year, now.month):
                 errors["exp"] = "Your card's expiration date is in the past."
         cvc = form.get("cvc", "").strip()
-        if not re.match(r"^\d{3,4}$", cvc):
+        if not re.fullmatch(r"[0-9]{3,4}", cvc):
             errors["cvc"] = "Your card's security code is incomplete."
         name = form.get("name", "").strip()
         if not name:

@@ -72,6 +72,29 @@ def test_non_utf8_payment_form_is_400(client: Any, sandbox: SandboxControl) -> N
     assert client.v1.checkout.sessions.retrieve(s.id).status == "open"
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("cardnumber", "\u00b2" * 16),  # superscript two: str.isdigit() says yes, int() says no
+        ("cardnumber", "\uff14\uff12" * 8),  # full-width 4242...
+        ("exp", "\u0661\u0662/\u0663\u0664"),  # Arabic-Indic 12/34
+        ("cvc", "\u0661\u0662\u0663"),
+    ],
+)
+def test_non_ascii_digits_on_the_payment_form_are_a_form_error(
+    client: Any, sandbox: SandboxControl, field: str, value: str
+) -> None:
+    s = create_session(client)
+    form = {"method": "card", "email": "a@b.co", "cardnumber": "4242424242424242",
+            "exp": "12/34", "cvc": "123", "name": "X", "country": "US", "postal": "1"}  # fmt: skip
+    form[field] = value
+    r = requests.post(s.url, data=form, timeout=5, allow_redirects=False)
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "invalid" in r.text or "incomplete" in r.text or "MM / YY" in r.text
+    assert client.v1.checkout.sessions.retrieve(s.id).status == "open"
+
+
 @pytest.mark.parametrize("depth", [13, 1000])
 def test_deeply_nested_keys_are_400(
     sandbox: SandboxControl, schemas: SchemaChecker, depth: int
