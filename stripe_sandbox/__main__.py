@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-from .control import check_seconds, check_webhook_url
+from .control import check_public_url, check_seconds, check_webhook_url
 from .engine import Config
 from .server import Sandbox, SandboxServer
 
@@ -41,6 +41,10 @@ def _url(value: str) -> str | None:
     return check_webhook_url(value) if value else None
 
 
+def _public_url(value: str) -> str | None:
+    return check_public_url(value) if value else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     env = os.environ.get
     p = argparse.ArgumentParser(prog="python -m stripe_sandbox", description=__doc__)
@@ -65,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=env("STRIPE_SANDBOX_DB"), help="SQLite file (default: memory)")
     p.add_argument(
         "--public-url",
+        type=_arg(_public_url),
         default=env("STRIPE_SANDBOX_PUBLIC_URL"),
         help="base URL browsers use to reach the sandbox (default http://HOST:PORT)",
     )

@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import unquote_plus
 
 from . import API_VERSION, objects
 from .engine import IDEMPOTENCY_TTL, Engine, RequestCtx, public, public_list
@@ -74,7 +75,8 @@ class Api:
             base_headers["Idempotency-Key"] = idem_key
         try:
             self._auth(headers.get("authorization"))
-            handler, args = self._route(method, path)
+            # HEAD is GET without the body (``_send`` drops it).
+            handler, args = self._route("GET" if method == "HEAD" else method, path)
             params = Params(parse_pairs(body if method == "POST" else query))
             ctx = RequestCtx(request_id, idem_key)
             if idem_key is None:
@@ -130,7 +132,7 @@ class Api:
             match = pattern.match(path)
             if match:
                 if m == method:
-                    return handler, list(match.groups())
+                    return handler, [path_segment(g) for g in match.groups()]
                 allowed = True
         if allowed:
             raise ApiError(
@@ -209,6 +211,17 @@ class Api:
         payload = _dump(obj)
         store.idem_finish(key, 200, payload.decode("utf-8"))
         return ApiResponse(200, payload, headers)
+
+
+def path_segment(raw: str) -> str:
+    """One ``%``-decoded path segment. The SDK ``quote_plus``-es ids (``SAVE 10`` ->
+    ``SAVE+10``, ``a+b`` -> ``a%2Bb``), so ``+`` is a space; ids were matched undecoded and a
+    coupon ``SAVE 10`` could never be retrieved. Segments are split before decoding, so a
+    ``%2F`` stays inside its segment."""
+    try:
+        return unquote_plus(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise ApiError(400, "Invalid request: the URL path is not valid UTF-8.") from None
 
 
 def _internal_error(request_id: str | None) -> Obj:

@@ -11,28 +11,55 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from .api import path_segment
 from .engine import Engine
 from .errors import ApiError
 from .store import Obj
 from .webhooks import Deliverer
 
+PAY_METHODS = ("card", "bank_debit")
 ControlHandler = Callable[["Control", Obj, dict[str, str], list[str]], Obj]
 
 
-def check_webhook_url(value: object) -> str:
+def check_webhook_url(value: object, name: str = "webhook_url") -> str:
     """An ``http(s)://host[:port]/...`` URL, else ValueError. A URL urllib cannot post to
     (no host, a bad port) used to fail each delivery with an exception, not an attempt."""
     url = str(value)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"webhook_url must be an http:// or https:// URL with a host: {url!r}")
+        raise ValueError(f"{name} must be an http:// or https:// URL with a host: {url!r}")
     try:
         port = parts.port  # ValueError for "notaport" or a port out of 0-65535
     except ValueError:
-        raise ValueError(f"webhook_url has an invalid port: {url!r}") from None
+        raise ValueError(f"{name} has an invalid port: {url!r}") from None
     if port == 0 or any(c.isspace() or ord(c) < 32 for c in url):
-        raise ValueError(f"webhook_url is not a valid URL: {url!r}")
+        raise ValueError(f"{name} is not a valid URL: {url!r}")
     return url
+
+
+def check_public_url(value: object) -> str:
+    """The base of every ``session.url``: an ``http(s)://host[:port][/prefix]`` string with no
+    query or fragment (``/c/pay/...`` is appended to it). ``{"public_url": 5}`` used to be
+    stored, and every session URL became ``5/c/pay/...``."""
+    if not isinstance(value, str):
+        raise ValueError("public_url must be a string")
+    url = check_webhook_url(value, "public_url")
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ValueError(f"public_url cannot have a query or fragment: {url!r}")
+    return url.rstrip("/")
+
+
+def check_secret(value: object) -> str:
+    """A non-empty string that is valid UTF-8 (a lone surrogate would crash every signature);
+    a number or ``null`` used to be stored as ``"5"`` or ``"None"``."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("webhook_secret must be a non-empty string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("webhook_secret must be valid UTF-8 text") from None
+    return value
 
 
 def check_seconds(
@@ -115,9 +142,10 @@ class Control:
             return 400, {"error": {"message": "The body must be a JSON object."}}
         for m, pattern, handler in self.routes:
             match = pattern.match(path)
-            if match and m == method:
+            if match and m == ("GET" if method == "HEAD" else method):
                 try:
-                    return 200, handler(self, data, query, list(match.groups()))
+                    args = [path_segment(g) for g in match.groups()]
+                    return 200, handler(self, data, query, args)
                 except ApiError as exc:
                     return exc.status, exc.body()
                 except (KeyError, ValueError, TypeError, OverflowError) as exc:
@@ -164,12 +192,7 @@ class Control:
             url = d["webhook_url"]
             new["webhook_url"] = check_webhook_url(url) if url else None
         if "webhook_secret" in d:
-            secret = str(d["webhook_secret"])
-            try:
-                secret.encode("utf-8")  # a lone surrogate would crash every signature
-            except UnicodeEncodeError:
-                raise ValueError("webhook_secret must be valid UTF-8 text") from None
-            new["webhook_secret"] = secret
+            new["webhook_secret"] = check_secret(d["webhook_secret"])
         if "retry_schedule" in d:
             schedule = d["retry_schedule"]
             if not isinstance(schedule, list):
@@ -184,7 +207,7 @@ class Control:
         if "sign_time_offset" in d:
             new["sign_time_offset"] = check_offset("sign_time_offset", d["sign_time_offset"])
         if "public_url" in d:
-            new["public_url"] = str(d["public_url"]).rstrip("/")
+            new["public_url"] = check_public_url(d["public_url"])
         for key, value in new.items():
             setattr(cfg, key, value)
 
@@ -287,7 +310,11 @@ class Control:
         """Pay as the customer would on the hosted page (no browser needed)."""
         self.engine.session_row(a[0])
         email = str(d.get("email", "customer@example.com"))
-        if d.get("method", "card") == "bank_debit":
+        method = d.get("method", "card")
+        if method not in PAY_METHODS:
+            # An unknown method used to be paid as a card.
+            raise ValueError(f"method must be one of: {', '.join(PAY_METHODS)}; got {method!r}")
+        if method == "bank_debit":
             result = self.engine.pay_bank_debit(a[0], email=email, name=str(d.get("name", "Test")))
         else:
             result = self.engine.pay_card(

@@ -10,6 +10,7 @@ import copy
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -265,6 +266,10 @@ class Engine:
         if duration == "repeating" and months is None:
             raise missing("duration_in_months")
         coupon_id = p.string("id", max_length=200) or objects.new_id("", 8)
+        if "/" in coupon_id or any(unicodedata.category(c) == "Cc" for c in coupon_id):
+            # Such a coupon could never be fetched: "/" splits the path, control characters
+            # cannot be sent in a URL. (Stripe's own rules are stricter and undocumented.)
+            raise invalid("id", "Coupon ids cannot contain '/' or control characters.")
         if self.store.get(coupon_id) is not None:
             raise ApiError(
                 400, "Coupon already exists.", code="resource_already_exists", param="id"

@@ -105,6 +105,20 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
+    # The stdlib answered these with its own 501 HTML page; Stripe answers JSON (``/v1``), the
+    # page a 405. HEAD is GET without the body.
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
     # -- plumbing --------------------------------------------------------------------------
     def _body(self) -> bytes:
         """Read exactly Content-Length bytes. A length that is missing is 0; one that is not a
@@ -158,7 +172,7 @@ class Handler(BaseHTTPRequestHandler):
     def _redirect(self, location: str) -> None:
         self._send(303, b"", "text/html; charset=utf-8", {"Location": location})
 
-    def _html(self, body: bytes, status: int = 200) -> None:
+    def _html(self, body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> None:
         self._send(
             status,
             body,
@@ -168,6 +182,7 @@ class Handler(BaseHTTPRequestHandler):
                 "form-action *; base-uri 'none'; frame-ancestors 'none'",
                 "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "no-referrer",
+                **(headers or {}),
             },
         )
 
@@ -223,13 +238,17 @@ class Handler(BaseHTTPRequestHandler):
         if match is None:
             self._html(message_page("Not found", "This payment page does not exist."), 404)
             return
+        if self.command not in ("GET", "HEAD", "POST"):
+            self._html(message_page("Not allowed", "Method not allowed."), 405,
+                       {"Allow": "GET, HEAD, POST"})  # fmt: skip
+            return
         cs_id, is_3ds = match.group(1), bool(match.group(2))
         row = engine.store.get_row(cs_id, "checkout.session")
         if row is None:
             self._html(message_page("Not found", "This Checkout Session does not exist."), 404)
             return
         form: dict[str, str] = dict(_decode_form(body, "form"))  # the last value of a key wins
-        if self.command == "GET":
+        if self.command in ("GET", "HEAD"):
             self._show(cs_id, FormState(), is_3ds)
         elif self.command == "POST" and is_3ds:
             result = engine.authenticate(cs_id, success=form.get("action") == "complete")
@@ -241,8 +260,6 @@ class Handler(BaseHTTPRequestHandler):
                 self._pay_bank(cs_id, form)
             else:
                 self._pay_card(cs_id, form)
-        else:
-            self._html(message_page("Not allowed", "Method not allowed."), 405)
 
     def _show(self, cs_id: str, state: FormState, is_3ds: bool = False) -> None:
         engine = self.server.sandbox.engine

@@ -356,3 +356,153 @@ def test_idempotency_key_over_255_characters_is_400(sandbox: SandboxControl) -> 
     assert r.status_code == 400
     assert r.json()["error"]["type"] == "invalid_request_error"
     assert "255" in r.json()["error"]["message"]
+
+
+# -- path ids are URL-decoded (the SDK quote_plus-es them) ---------------------------------------
+@pytest.mark.parametrize("coupon_id", ["SAVE 10", "é", "a+b", "50%off", "x?y#z", "~!*'()"])
+def test_coupon_ids_with_reserved_characters_can_be_retrieved(
+    client: Any, sandbox: SandboxControl, coupon_id: str
+) -> None:
+    """Path segments were matched undecoded: the SDK sends ``SAVE+10`` for ``SAVE 10`` and
+    the retrieve was ``404 No such coupon: 'SAVE+10'``."""
+    created = client.v1.coupons.create(
+        params={"id": coupon_id, "percent_off": 10, "duration": "once"}
+    )
+    assert created.id == coupon_id
+    assert client.v1.coupons.retrieve(coupon_id).id == coupon_id
+
+
+def test_unknown_encoded_id_is_named_decoded_in_the_404(sandbox: SandboxControl) -> None:
+    r = requests.get(f"{sandbox.base_url}/v1/coupons/no%20such%2Fthing", auth=AUTH, timeout=5)
+    assert r.status_code == 404
+    assert "'no such/thing'" in r.json()["error"]["message"]
+
+
+def test_non_utf8_path_id_is_400(sandbox: SandboxControl) -> None:
+    r = requests.get(f"{sandbox.base_url}/v1/coupons/%FF", auth=AUTH, timeout=5)
+    assert r.status_code == 400
+    assert r.json()["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize("coupon_id", ["a/b", "/", "a\nb", "tab\there", "nul\x7f"])
+def test_coupon_id_that_could_never_be_fetched_is_400(
+    sandbox: SandboxControl, schemas: SchemaChecker, coupon_id: str
+) -> None:
+    r = requests.post(
+        f"{sandbox.base_url}/v1/coupons",
+        data={"id": coupon_id, "percent_off": "10"},
+        auth=AUTH,
+        timeout=5,
+    )
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["param"] == "id"
+    schemas.check("error", r.json())
+
+
+# -- /_sandbox/config values ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "body",
+    [b'{"public_url": 5}', b'{"public_url": ""}', b'{"public_url": null}',
+     b'{"public_url": "shop.test"}', b'{"public_url": "ftp://shop.test"}',
+     b'{"public_url": "http://"}', b'{"public_url": "http://h:99999"}',
+     b'{"public_url": "http://h/?q=1"}', b'{"public_url": "http://h/#top"}',
+     b'{"public_url": "http://h/a b"}',
+     b'{"webhook_secret": 5}', b'{"webhook_secret": ""}', b'{"webhook_secret": null}',
+     b'{"webhook_secret": ["whsec_x"]}'],
+)  # fmt: skip
+def test_bad_public_url_or_webhook_secret_is_400_and_config_unchanged(
+    client: Any, sandbox: SandboxControl, body: bytes
+) -> None:
+    """``{"public_url": 5}`` was stored: every session URL became ``5/c/pay/...``."""
+    before = sandbox.config()
+    r = _control(sandbox, "/config", body)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["message"]
+    assert sandbox.config() == before
+    assert create_session(client).url.startswith(f"{before['public_url']}/c/pay/")
+
+
+def test_good_public_url_is_used_for_session_urls(client: Any, sandbox: SandboxControl) -> None:
+    r = _control(sandbox, "/config", b'{"public_url": "https://pay.shop.test:8443/sandbox/"}')
+    assert r.status_code == 200, r.text
+    assert create_session(client).url.startswith("https://pay.shop.test:8443/sandbox/c/pay/cs_")
+
+
+# -- other HTTP methods -----------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "OPTIONS", "DELETE"])
+@pytest.mark.parametrize("path", ["/v1/checkout/sessions", "/v1/coupons/x", "/v1/nothing"])
+def test_other_methods_on_v1_are_stripe_json_404(
+    sandbox: SandboxControl, schemas: SchemaChecker, method: str, path: str
+) -> None:
+    """PUT/PATCH/OPTIONS got the stdlib's ``501`` HTML page; Stripe answers JSON."""
+    r = requests.request(method, f"{sandbox.base_url}{path}", auth=AUTH, timeout=5)
+    assert r.status_code == 404, r.text[:200]
+    assert r.headers["Content-Type"].startswith("application/json")
+    error = r.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["message"].startswith(f"Unrecognized request URL ({method}: {path})")
+    schemas.check("error", r.json())
+
+
+def test_head_on_v1_is_get_without_a_body(client: Any, sandbox: SandboxControl) -> None:
+    s = create_session(client)
+    url = f"{sandbox.base_url}/v1/checkout/sessions/{s.id}"
+    got = requests.get(url, auth=AUTH, timeout=5)
+    head = requests.head(url, auth=AUTH, timeout=5)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["Content-Type"] == got.headers["Content-Type"]
+    assert head.headers["Content-Length"] == got.headers["Content-Length"]
+    assert requests.head(f"{sandbox.base_url}/v1/nothing", auth=AUTH, timeout=5).status_code == 404
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "OPTIONS", "DELETE"])
+def test_other_methods_on_the_hosted_page_are_405_html(
+    client: Any, sandbox: SandboxControl, method: str
+) -> None:
+    s = create_session(client)
+    r = requests.request(method, s.url, timeout=5)
+    assert r.status_code == 405, r.text[:200]
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert r.headers["Allow"] == "GET, HEAD, POST"
+    assert client.v1.checkout.sessions.retrieve(s.id).status == "open"
+
+
+def test_head_on_the_hosted_page_is_get_without_a_body(
+    client: Any, sandbox: SandboxControl
+) -> None:
+    s = create_session(client)
+    head = requests.head(s.url, timeout=5)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["Content-Type"].startswith("text/html")
+    assert int(head.headers["Content-Length"]) == len(requests.get(s.url, timeout=5).content)
+
+
+# -- /_sandbox/sessions/{id}/pay ----------------------------------------------------------------
+@pytest.mark.parametrize("method", ["crypto", "", "Card", 5])
+def test_pay_with_an_unknown_method_is_400(
+    client: Any, sandbox: SandboxControl, method: object
+) -> None:
+    """``{"method": "crypto"}`` was paid as a card."""
+    s = create_session(client)
+    r = requests.post(
+        f"{sandbox.base_url}/_sandbox/sessions/{s.id}/pay", json={"method": method}, timeout=5
+    )
+    assert r.status_code == 400, r.text
+    message = r.json()["error"]["message"]
+    assert "card" in message
+    assert "bank_debit" in message
+    assert client.v1.checkout.sessions.retrieve(s.id).status == "open"
+
+
+@pytest.mark.parametrize("value", ["5", "ftp://x", "http://h/?q=1"])
+def test_bad_public_url_on_the_command_line_is_refused(value: str) -> None:
+    from stripe_sandbox.__main__ import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--public-url", value])
+    args = build_parser().parse_args(["--public-url", "http://127.0.0.1:9/"])
+    assert args.public_url == "http://127.0.0.1:9"
