@@ -33,14 +33,16 @@ RUN_ENV := $(if $(filter 1 true yes,$(RUN_WITH_ENV_SERVICES)),,$(RUN_EMBEDDED_EN
 	STRIPE_API_BASE=$${STRIPE_API_BASE:-http://$(HOST):$(SANDBOX_PORT)} \
 	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}
 
-.PHONY: help run test lint fmt migrations bench system-deps test-system-deps clean
+.PHONY: help run test lint fmt migrations bench test-system-deps clean
 
 help:
 	@echo "make run    - the shop with demo data on http://$(HOST):$(PORT) (no services needed)"
 	@echo "make test   - lint + the whole test suite on throwaway PostgreSQL/Redis"
 	@echo "make lint   - ruff check, ruff format --check, mypy, makemigrations --check"
 	@echo "make fmt    - ruff format + ruff check --fix"
+	@echo "make migrations - makemigrations after a model change"
 	@echo "make bench  - benchmarks, printed as tables"
+	@echo "make clean  - remove var/, media/, staticfiles/ and tool caches"
 
 # Debian's python3.11 has no working `-m venv` without the python3.11-venv package: as root
 # it is installed, otherwise the exact command is printed (a half-made .venv is removed).
