@@ -62,16 +62,22 @@ def check_secret(value: object) -> str:
     return value
 
 
+def _number_of_seconds(name: str, value: object) -> float:
+    """A JSON number or numeric string as a float (NaN and inf included: callers bound it);
+    booleans and other types are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{name} must be a number of seconds")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is out of range") from None
+
+
 def check_seconds(
     name: str, value: object, *, positive: bool = False, limit: float = 86400.0
 ) -> float:
     """A finite number of seconds (> 0 if ``positive``, else >= 0), at most ``limit``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"{name} must be a number of seconds")
-    try:
-        seconds = float(value)
-    except OverflowError:
-        raise ValueError(f"{name} is out of range") from None
+    seconds = _number_of_seconds(name, value)
     if not math.isfinite(seconds) or seconds > limit or seconds < 0 or (positive and seconds == 0):
         bound = "> 0" if positive else ">= 0"
         raise ValueError(f"{name} must be a finite number of seconds {bound} and <= {limit:g}")
@@ -81,12 +87,7 @@ def check_seconds(
 def check_offset(name: str, value: object, *, limit: float = 100 * 365 * 86400.0) -> float:
     """A finite signed offset in seconds, within ``limit`` (a century): a NaN or inf clock
     made every later timestamp a 500 (int(nan), or too large for SQLite)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"{name} must be a number of seconds")
-    try:
-        seconds = float(value)
-    except OverflowError:
-        raise ValueError(f"{name} is out of range") from None
+    seconds = _number_of_seconds(name, value)
     if not math.isfinite(seconds) or abs(seconds) > limit:
         raise ValueError(f"{name} must be a finite number of seconds within +-{limit:g}")
     return seconds

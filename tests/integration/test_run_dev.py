@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from subprocess import Popen
 
 import pytest
 
@@ -97,6 +98,32 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def serving(command: list[str], tmp_path: Path, ports: tuple[int, int]) -> Iterator[Popen[bytes]]:
+    """Start `command` (make run or the launcher), wait until both servers listen, and make
+    sure it is gone afterwards whatever the test did."""
+    web, sandbox = ports
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=demo_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: listening(web) and listening(sandbox), "both servers")
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def launcher_command(ports: tuple[int, int]) -> list[str]:
+    web, sandbox = ports
+    return [sys.executable, str(LAUNCHER), "--port", str(web), "--sandbox-port", str(sandbox)]
+
+
 def test_sigterm_to_make_run_stops_runserver_and_the_sandbox(
     tmp_path: Path, ports: tuple[int, int]
 ) -> None:
@@ -108,25 +135,14 @@ def test_sigterm_to_make_run_stops_runserver_and_the_sandbox(
         f'DATABASE_URL="sqlite:///{tmp_path}/db.sqlite3" exec {sys.executable} "$@"\n'
     )
     python.chmod(python.stat().st_mode | stat.S_IXUSR)
-    make = subprocess.Popen(
-        ["make", "-s", "run", f"PY={python}", f"PORT={web}", f"SANDBOX_PORT={sandbox}"],
-        cwd=ROOT,
-        env=demo_env(tmp_path),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: listening(web) and listening(sandbox), "both servers")
+    command = ["make", "-s", "run", f"PY={python}", f"PORT={web}", f"SANDBOX_PORT={sandbox}"]
+    with serving(command, tmp_path, ports) as make:
         assert_all_running(web, sandbox)
         make.send_signal(signal.SIGTERM)
         make.wait(timeout=20)
         wait_for(lambda: not processes_on(web, sandbox), "both servers to stop", timeout=15)
         assert not listening(web)
         assert not listening(sandbox)
-    finally:
-        if make.poll() is None:
-            make.kill()
-            make.wait()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
@@ -134,45 +150,21 @@ def test_a_signal_to_the_launcher_stops_both(
     tmp_path: Path, ports: tuple[int, int], signum: int
 ) -> None:
     web, sandbox = ports
-    launcher = subprocess.Popen(
-        [sys.executable, str(LAUNCHER), "--port", str(web), "--sandbox-port", str(sandbox)],
-        cwd=ROOT,
-        env=demo_env(tmp_path),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: listening(web) and listening(sandbox), "both servers")
+    with serving(launcher_command(ports), tmp_path, ports) as launcher:
         assert_all_running(web, sandbox)
         launcher.send_signal(signum)
         assert launcher.wait(timeout=20) == 128 + signum
         assert processes_on(web, sandbox) == {}
-    finally:
-        if launcher.poll() is None:
-            launcher.kill()
-            launcher.wait()
 
 
 def test_when_one_server_dies_the_launcher_stops_the_other(
     tmp_path: Path, ports: tuple[int, int]
 ) -> None:
     web, sandbox = ports
-    launcher = subprocess.Popen(
-        [sys.executable, str(LAUNCHER), "--port", str(web), "--sandbox-port", str(sandbox)],
-        cwd=ROOT,
-        env=demo_env(tmp_path),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: listening(web) and listening(sandbox), "both servers")
+    with serving(launcher_command(ports), tmp_path, ports) as launcher:
         (sandbox_pid,) = [
             pid for pid, cmd in processes_on(web, sandbox).items() if "stripe_sandbox" in cmd
         ]
         os.kill(sandbox_pid, signal.SIGKILL)
         assert launcher.wait(timeout=20) != 0
         assert processes_on(web, sandbox) == {}
-    finally:
-        if launcher.poll() is None:
-            launcher.kill()
-            launcher.wait()
