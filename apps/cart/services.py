@@ -80,11 +80,15 @@ def get_or_create_cart(*, user: User | None, session: SessionBase) -> Cart:
     if found is not None:
         return found
     if user is not None and user.is_authenticated:
-        try:
-            with transaction.atomic():
-                return _new_cart(user_id=user.pk)
-        except IntegrityError:
-            return Cart.objects.get(user_id=user.pk, status=Cart.Status.ACTIVE)
+        for _attempt in range(2):  # the winner may be checked out before we read it
+            try:
+                with transaction.atomic():
+                    return _new_cart(user_id=user.pk)
+            except IntegrityError:
+                winner = Cart.objects.filter(user_id=user.pk, status=Cart.Status.ACTIVE).first()
+                if winner is not None:
+                    return winner
+        raise CartNotActive("Your cart is being updated in another window; please try again.")
     if session.session_key is None:
         session.save()
     assert session.session_key is not None

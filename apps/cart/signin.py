@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping
 
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
@@ -48,6 +49,12 @@ def _merge(request: HttpRequest, user: AbstractBaseUser, guest_cart_id: int | No
 def merge_on_sign_in(
     request: HttpRequest, user: AbstractBaseUser, previous_session: Mapping[str, object]
 ) -> None:
+    previous_user = previous_session.get(SESSION_KEY)
+    if previous_user is not None and str(previous_user) != str(user.pk):
+        # Someone else was signed in on this browser: a guest cart id still in their
+        # session (a merge of theirs that failed) is theirs, not the new customer's.
+        request.session.pop(CART_SESSION_KEY, None)
+        return
     raw = previous_session.get(CART_SESSION_KEY, request.session.get(CART_SESSION_KEY))
     _merge(request, user, _cart_id(raw))
 
