@@ -109,6 +109,19 @@ def failure(
     data: object = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
+    body = failure_body(request, code, message, details=details, data=data)
+    return Response(body, status=status_code, headers=dict(headers or {}))
+
+
+def failure_body(
+    request: object,
+    code: str,
+    message: str,
+    *,
+    details: Sequence[Mapping[str, str]] = (),
+    data: object = None,
+) -> dict[str, object]:
+    """The error envelope, also for answers given before DRF runs (middleware)."""
     body: dict[str, object] = {
         "success": False,
         "error": {"code": code, "message": message, "details": [dict(d) for d in details]},
@@ -116,7 +129,7 @@ def failure(
     }
     if data is not None:
         body["data"] = data
-    return Response(body, status=status_code, headers=dict(headers or {}))
+    return body
 
 
 def _flatten(detail: Any, field: str = "") -> list[dict[str, str]]:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
-from apps.core.api import metadata
+from apps.core.api import failure_body
 from apps.core.request_context import request_id_var
 
 # An incoming id is reused only if it looks like an id, so a header cannot inject log text.
@@ -79,10 +79,5 @@ class RejectNulMiddleware:
     @staticmethod
     def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
         if request.path.startswith("/api/"):
-            body = {
-                "success": False,
-                "error": {"code": "INVALID_REQUEST", "message": message, "details": []},
-                "metadata": metadata(request),
-            }
-            return JsonResponse(body, status=400)
+            return JsonResponse(failure_body(request, "INVALID_REQUEST", message), status=400)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
