@@ -5,41 +5,28 @@ accounts from one place).
 The IP is apps.core.ratelimit.client_ip: REMOTE_ADDR, or behind NUM_PROXIES of our own
 proxies the entry they wrote in X-Forwarded-For. The client's own X-Forwarded-For entries
 are never trusted (anyone could pick a fresh "IP" per attempt), and behind a proxy
-REMOTE_ADDR would put every shopper in one budget. Keys hold a
-hash of the email or IP, never the value itself."""
-
-import hashlib
+REMOTE_ADDR would put every shopper in one budget. Keys hold a hash of the email or IP,
+never the value itself; counting is the coupon limiter's fixed-window `increment`."""
 
 from django.core.cache import cache
+
+from apps.core.ratelimit import digest, increment
 
 MAX_FAILURES = 5
 MAX_FAILURES_PER_IP = 20
 WINDOW_SECONDS = 15 * 60
 
 
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
-
-
 def _email_key(email: str) -> str:
-    return f"signin-failures:{_digest(email)}"
+    return f"signin-failures:{digest(email.strip().lower())}"
 
 
 def _ip_key(ip: str) -> str:
-    return f"signin-failures-ip:{_digest(ip)}"
+    return f"signin-failures-ip:{digest(ip.strip().lower())}"
 
 
 def _count(key: str) -> int:
     return int(cache.get(key, 0))
-
-
-def _bump(key: str) -> None:
-    if cache.add(key, 1, WINDOW_SECONDS):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW_SECONDS)
 
 
 def is_locked(email: str, ip: str = "") -> bool:
@@ -51,9 +38,9 @@ def is_locked(email: str, ip: str = "") -> bool:
 
 def record_failure(email: str, ip: str = "") -> None:
     if email:
-        _bump(_email_key(email))
+        increment(_email_key(email), timeout=WINDOW_SECONDS)
     if ip:
-        _bump(_ip_key(ip))
+        increment(_ip_key(ip), timeout=WINDOW_SECONDS)
 
 
 def reset(email: str) -> None:

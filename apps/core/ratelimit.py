@@ -72,7 +72,7 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
     """Keys hold a hash, never a raw IP or session key."""
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
@@ -98,9 +98,9 @@ class Limit:
         for kind, value in sorted(keys.items()):
             rate = self.rate(kind)
             window = int(moment // rate.seconds)
-            key = f"rl:{self.scope}:{kind}:{_digest(value)}:{window}"
+            key = f"rl:{self.scope}:{kind}:{digest(value)}:{window}"
             try:
-                count = _incr(key, timeout=rate.seconds + 1)
+                count = increment(key, timeout=rate.seconds + 1)
             except Exception:  # the cache is down: fail open, loudly
                 logger.warning("rate limiter cache unavailable", extra={"scope": self.scope})
                 return Decision(True)
@@ -113,8 +113,9 @@ class Limit:
         return Decision(True)
 
 
-def _incr(key: str, *, timeout: int) -> int:
-    """Atomic increment of a counter that expires with its window."""
+def increment(key: str, *, timeout: int) -> int:
+    """Atomic increment of a cache counter that expires `timeout` seconds after it was
+    created (a fixed window); also the sign-in failure counter's."""
     cache.add(key, 0, timeout=timeout)
     try:
         return int(cache.incr(key))
