@@ -1,7 +1,10 @@
 """Plain helpers shared by the test suites (no fixtures: conftest files import these)."""
 
+import contextlib
 import os
 import subprocess
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,3 +61,37 @@ def shared_file(relative: str) -> Path:
             return directory / relative
     tried = ", ".join(str(c) for c in candidates)
     raise FileNotFoundError(f"shared/{relative} not found (looked in {tried}); set SHOP_SHARED_DIR")
+
+
+@contextlib.contextmanager
+def transaction_in_another_thread(
+    body: Callable[[Callable[[], None]], None], *, join_timeout: float = 20
+) -> Iterator[None]:
+    """Run `body(locked)` in a thread, inside its own transaction on its own connection, as
+    a concurrent request would. `body` calls `locked()` once it holds its row locks; the
+    with-block runs from then on. On leaving, the thread is joined, and whatever it raised
+    fails the test."""
+    from django.db import connection, transaction
+
+    locked = threading.Event()
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                body(locked.set)
+        except BaseException as exc:  # re-raised in the test's thread below
+            failures.append(exc)
+        finally:
+            locked.set()
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert locked.wait(10), "the other transaction never took its locks"
+    try:
+        yield
+    finally:
+        thread.join(join_timeout)
+    assert not thread.is_alive(), "the other transaction never finished"
+    assert not failures, failures

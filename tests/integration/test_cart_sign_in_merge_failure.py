@@ -6,9 +6,10 @@ while another transaction holds the customer's cart) lost the guest cart silentl
 the id stays until the merge succeeds, the shopper is told, and the cart page retries."""
 
 import threading
+from collections.abc import Callable
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -18,6 +19,7 @@ from apps.cart.selectors import CART_SESSION_KEY
 from apps.cart.signin import MERGE_FAILED
 from apps.catalog.models import ProductVariant
 from tests.factories import make_product, make_user
+from tests.support import transaction_in_another_thread
 
 PASSWORD = "a long passphrase 9"
 
@@ -31,33 +33,24 @@ def test_a_failed_merge_keeps_the_guest_cart_tells_the_shopper_and_is_retried() 
     guest.post(reverse("cart:add"), {"variant_id": variant.pk, "quantity": 2})
     guest_cart = Cart.objects.get(user__isnull=True)
 
-    locked = threading.Event()
     release = threading.Event()
 
-    def hold_customer_cart() -> None:
-        try:
-            with transaction.atomic():
-                Cart.objects.select_for_update().get(pk=mine.pk)
-                locked.set()
-                release.wait(20)
-        finally:
-            locked.set()
-            connection.close()
+    def hold_customer_cart(locked: Callable[[], None]) -> None:
+        Cart.objects.select_for_update().get(pk=mine.pk)
+        locked()
+        release.wait(20)
 
-    thread = threading.Thread(target=hold_customer_cart)
-    thread.start()
-    try:
-        assert locked.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '200ms'")
-        response = guest.post(
-            reverse("accounts:sign_in"), {"email": user.email, "password": PASSWORD}
-        )
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
-        release.set()
-        thread.join(20)
+    with transaction_in_another_thread(hold_customer_cart):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '200ms'")
+            response = guest.post(
+                reverse("accounts:sign_in"), {"email": user.email, "password": PASSWORD}
+            )
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+            release.set()
     assert response.status_code == 302  # signed in all the same
     assert guest.session[CART_SESSION_KEY] == guest_cart.pk
     assert Cart.objects.filter(pk=guest_cart.pk, user__isnull=True).exists()

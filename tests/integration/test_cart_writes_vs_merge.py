@@ -8,14 +8,13 @@
 """
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.sessions.backends.cache import SessionStore
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -26,6 +25,7 @@ from apps.core.api import ApiError
 from apps.promotions.services import confirm_usage, reserve_usage
 from tests.factories import make_coupon, make_product, make_user
 from tests.integration.test_api_schema import _validate
+from tests.support import transaction_in_another_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -120,39 +120,23 @@ def _merge_while_request_waits(guest_cart_id: int, user: Any, request: Callable[
     """Hold the guest cart's row lock (as the sign-in merge does), let the request pass
     its unlocked ownership check and block on the lock, then merge (deleting the guest
     cart) and commit. Returns the request's response."""
-    locked = threading.Event()
-    failures: list[BaseException] = []
 
-    def merger() -> None:
-        try:
-            with transaction.atomic():
-                Cart.objects.select_for_update().get(pk=guest_cart_id)
-                locked.set()
-                deadline = time.monotonic() + 10
-                with connection.cursor() as cursor:
-                    while time.monotonic() < deadline:
-                        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                        if cursor.fetchone()[0]:
-                            break
-                        time.sleep(0.02)
-                    else:
-                        raise AssertionError("the request never waited for the cart lock")
-                services.merge_guest_cart(guest_cart_id, user)
-        except BaseException as exc:  # asserted below
-            failures.append(exc)
-        finally:
-            locked.set()
-            connection.close()
+    def merger(locked: Callable[[], None]) -> None:
+        Cart.objects.select_for_update().get(pk=guest_cart_id)
+        locked()
+        deadline = time.monotonic() + 10
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.02)
+            else:
+                raise AssertionError("the request never waited for the cart lock")
+        services.merge_guest_cart(guest_cart_id, user)
 
-    thread = threading.Thread(target=merger)
-    thread.start()
-    assert locked.wait(10)
-    try:
+    with transaction_in_another_thread(merger):
         response = request()
-    finally:
-        thread.join(20)
-    assert not thread.is_alive()
-    assert not failures, failures
     return response
 
 

@@ -2,14 +2,13 @@
 error, never a 500 from the promotions_coupon_usage_within_limit check constraint, and a
 save never writes back a stale usage_count over uses counted meanwhile."""
 
-import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import pytest
 from django import forms
-from django.db import connection, transaction
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone
@@ -18,6 +17,7 @@ from apps.promotions.models import Coupon
 from apps.promotions.services import reserve_usage
 from tests.factories import make_coupon, make_user
 from tests.integration.test_catalog_admin import change_form_data, change_url
+from tests.support import transaction_in_another_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +75,21 @@ def test_the_count_is_read_from_the_database_not_the_page(admin_client: Client) 
     assert "already been used 4 times" in str(response.context["adminform"].form.errors)
 
 
+def checkout_counting_uses(
+    coupon: Coupon, usage_count: Any
+) -> Callable[[Callable[[], None]], None]:
+    """A checkout that holds the coupon's row lock while the admin POST arrives, then
+    sets usage_count (a number or an F() expression)."""
+
+    def body(locked: Callable[[], None]) -> None:
+        Coupon.objects.select_for_update().get(pk=coupon.pk)
+        locked()
+        time.sleep(0.5)  # the admin POST arrives while the lock is held
+        Coupon.objects.filter(pk=coupon.pk).update(usage_count=usage_count)
+
+    return body
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_use_counted_while_the_admin_saves_is_neither_lost_nor_a_500(
     admin_client: Client,
@@ -86,28 +101,8 @@ def test_a_use_counted_while_the_admin_saves_is_neither_lost_nor_a_500(
     url = change_url(coupon)
     data = form_data(admin_client, coupon)
     data["usage_limit"] = 2
-    locked = threading.Event()
-    failures: list[BaseException] = []
-
-    def checkout() -> None:
-        try:
-            with transaction.atomic():
-                Coupon.objects.select_for_update().get(pk=coupon.pk)
-                locked.set()
-                time.sleep(0.5)  # the admin POST arrives while the lock is held
-                Coupon.objects.filter(pk=coupon.pk).update(usage_count=3)
-        except BaseException as exc:  # asserted below
-            failures.append(exc)
-        finally:
-            locked.set()
-            connection.close()
-
-    thread = threading.Thread(target=checkout)
-    thread.start()
-    assert locked.wait(10)
-    response = admin_client.post(url, data)
-    thread.join(10)
-    assert not failures
+    with transaction_in_another_thread(checkout_counting_uses(coupon, 3)):
+        response = admin_client.post(url, data)
     assert response.status_code == 200
     assert "already been used 3 times" in str(response.context["adminform"].form.errors)
     coupon.refresh_from_db()
@@ -123,24 +118,8 @@ def test_an_unrelated_edit_does_not_overwrite_a_use_counted_meanwhile(
     url = change_url(coupon)
     data = form_data(admin_client, coupon)
     data["name"] = "Renamed"
-    locked = threading.Event()
-
-    def checkout() -> None:
-        try:
-            with transaction.atomic():
-                Coupon.objects.select_for_update().get(pk=coupon.pk)
-                locked.set()
-                time.sleep(0.5)
-                Coupon.objects.filter(pk=coupon.pk).update(usage_count=F("usage_count") + 1)
-        finally:
-            locked.set()
-            connection.close()
-
-    thread = threading.Thread(target=checkout)
-    thread.start()
-    assert locked.wait(10)
-    response = admin_client.post(url, data)
-    thread.join(10)
+    with transaction_in_another_thread(checkout_counting_uses(coupon, F("usage_count") + 1)):
+        response = admin_client.post(url, data)
     assert response.status_code == 302
     coupon.refresh_from_db()
     assert (coupon.name, coupon.usage_count) == ("Renamed", 2)

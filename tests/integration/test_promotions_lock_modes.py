@@ -9,6 +9,7 @@ a checkout holding the coupon lock."""
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from django.contrib.sessions.backends.cache import SessionStore
@@ -19,6 +20,7 @@ from apps.cart.models import Cart, CartCoupon
 from apps.catalog.models import ProductVariant
 from apps.promotions.services import lock_usage_count, reserve_usage
 from tests.factories import make_coupon, make_product, make_user
+from tests.support import transaction_in_another_thread
 
 
 def _someone_waits_for_a_lock() -> bool:
@@ -97,32 +99,17 @@ def test_checkout_reserving_codes_does_not_deadlock_with_codes_being_attached() 
 def test_staff_holding_the_usage_lock_does_not_block_applying_the_code() -> None:
     coupon = make_coupon("STAFFEDIT")
     cart = _cart_with_a_line()
-    locked = threading.Event()
     applied = threading.Event()
     seen: dict[str, bool] = {}
-    failures: list[BaseException] = []
 
-    def staff() -> None:
-        try:
-            with transaction.atomic():
-                lock_usage_count(coupon.pk)
-                locked.set()
-                seen["applied_while_locked"] = applied.wait(5)
-        except BaseException as exc:  # asserted below
-            failures.append(exc)
-        finally:
-            locked.set()
-            connection.close()
+    def staff(locked: Callable[[], None]) -> None:
+        lock_usage_count(coupon.pk)
+        locked()
+        seen["applied_while_locked"] = applied.wait(5)
 
-    thread = threading.Thread(target=staff)
-    thread.start()
-    try:
-        assert locked.wait(10)
+    with transaction_in_another_thread(staff):
         services.apply_coupon(cart, "STAFFEDIT", user=None)
         applied.set()
-    finally:
-        thread.join(20)
-    assert not failures, failures
     assert seen["applied_while_locked"]
 
 
