@@ -195,23 +195,24 @@ def _gone_soon(pid: int, timeout: float = 5.0) -> bool:
     return False
 
 
+# Services given: only the script's handling of its command is under test.
+SERVICES_GIVEN = {**os.environ, "DATABASE_URL": "postgres://unused", "REDIS_URL": "redis://unused"}
+
+
+def around_shell(script: str) -> list[str]:
+    """with_services running a bash script as its command."""
+    return [sys.executable, str(SCRIPT), "--", "bash", "-c", script]
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_stops_what_the_command_started_too(tmp_path: Path, signum: int) -> None:
     """The command's own children (pytest's stripe_sandbox server, a shell's background
     job) used to outlive a SIGTERM: only the command itself was signalled."""
     pidfile = tmp_path / "sleep.pid"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(SCRIPT),
-            "--",
-            "bash",
-            "-c",
-            f"sleep 300 & echo $! > {pidfile}; wait",
-        ],
+        around_shell(f"sleep 300 & echo $! > {pidfile}; wait"),
         cwd=ROOT,
-        # Services given: only the command's handling is under test here.
-        env={**os.environ, "DATABASE_URL": "postgres://unused", "REDIS_URL": "redis://unused"},
+        env=SERVICES_GIVEN,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -237,16 +238,9 @@ def test_a_signal_stops_what_the_command_started_too(tmp_path: Path, signum: int
 def test_processes_left_behind_by_a_finished_command_are_stopped(tmp_path: Path) -> None:
     pidfile = tmp_path / "sleep.pid"
     proc = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            "--",
-            "bash",
-            "-c",
-            f"sleep 300 & echo $! > {pidfile}",
-        ],
+        around_shell(f"sleep 300 & echo $! > {pidfile}"),
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": "postgres://unused", "REDIS_URL": "redis://unused"},
+        env=SERVICES_GIVEN,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         timeout=30,
