@@ -278,7 +278,9 @@ def test_sigterm_during_initdb_leaves_no_temp_dir(delay: float) -> None:
                 time.sleep(0.01)
             time.sleep(delay)
             proc.send_signal(signal.SIGTERM)
-            assert proc.wait(timeout=20) == 128 + signal.SIGTERM
+            returncode = proc.wait(timeout=20)
+            stderr = proc.stderr.read().decode() if proc.stderr else ""
+            assert returncode == 128 + signal.SIGTERM, stderr  # the script says what went wrong
         finally:
             if proc.poll() is None:
                 proc.kill()
