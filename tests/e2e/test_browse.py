@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from playwright.sync_api import Page, expect
 
 from apps.catalog.models import Product, ProductImage, ProductVariant
+from tests.e2e.axe import assert_no_serious_violations
 from tests.factories import make_brand, make_category, make_product
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -47,10 +48,12 @@ def test_shopper_browses_to_a_variant_and_sees_price_and_stock(
     page.goto(live_server.url + "/")
     expect(page.get_by_role("heading", name="Shop by category")).to_be_visible()
     expect(page.get_by_role("link", name="Cart 0 items", exact=True)).to_be_visible()
+    assert_no_serious_violations(page, "home")
 
     page.get_by_role("navigation", name="Categories").get_by_role("link", name="Clothing").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Clothing")
     expect(page.get_by_text("2 products")).to_be_visible()
+    assert_no_serious_violations(page, "category")
 
     page.get_by_label("Northwind").check()
     page.get_by_role("button", name="Apply").click()
@@ -65,6 +68,7 @@ def test_shopper_browses_to_a_variant_and_sees_price_and_stock(
     breadcrumbs = page.get_by_role("navigation", name="Breadcrumb")
     expect(breadcrumbs).to_contain_text("Clothing")
     expect(breadcrumbs).to_contain_text("Jackets")
+    assert_no_serious_violations(page, "product")
 
     # Picking an option updates price and stock in place: no navigation on change (WCAG
     # 3.2.2), so a marker set on this document survives, and the address follows the choice.

@@ -1,4 +1,5 @@
-"""A guest fills a cart, uses coupons, then signs in and finds the cart merged."""
+"""A guest fills a cart, uses coupons, then signs in and finds the cart merged; axe checks
+every page on the way, flash messages included."""
 
 from typing import Any
 
@@ -7,6 +8,7 @@ from django.contrib.sessions.backends.cache import SessionStore
 
 from apps.cart import services
 from apps.promotions.demo import seed_demo_coupons
+from tests.e2e.axe import assert_no_serious_violations
 from tests.factories import make_product, make_user
 
 
@@ -29,9 +31,17 @@ def test_guest_cart_coupons_and_merge_on_sign_in(shop_page: Any, live_server: An
         ],
     )
 
+    page.goto(live_server.url + "/cart/")
+    page.get_by_text("Your cart is empty").wait_for()
+    assert_no_serious_violations(page, "the empty cart")
+    page.goto(live_server.url + "/search/?q=mug")
+    page.get_by_role("link", name="Camp Mug").wait_for()
+    assert_no_serious_violations(page, "search results")
+
     page.goto(live_server.url + mug.get_absolute_url())
     page.get_by_test_id("add-to-cart").click()
     page.get_by_text("Added 1 x Camp Mug").wait_for()
+    assert_no_serious_violations(page, "the product page with an 'added' message")
     page.goto(live_server.url + shirt.get_absolute_url() + "?o_Size=M")
     assert page.get_by_test_id("price").inner_text() == "$32.00"
     page.get_by_test_id("add-to-cart").click()
@@ -62,12 +72,14 @@ def test_guest_cart_coupons_and_merge_on_sign_in(shop_page: Any, live_server: An
     mug_row.get_by_test_id("qty-update").click()
     page.get_by_text("Quantity updated").wait_for()
     assert page.get_by_test_id("subtotal").inner_text() == "$68.00"
+    assert_no_serious_violations(page, "the filled cart with a message")
 
     page.get_by_test_id("coupon-input").fill("welcome10")
     page.get_by_test_id("coupon-apply").click()
     page.get_by_text("Code WELCOME10 applied").wait_for()
     assert page.get_by_test_id("discount-total").inner_text() == "\u2212$6.80"
     assert page.get_by_test_id("estimated-total").inner_text() == "$61.20"
+    assert_no_serious_violations(page, "the cart after a coupon applied")
 
     page.get_by_test_id("remove-coupon").click()
     page.get_by_text("Code removed").wait_for()
@@ -76,16 +88,32 @@ def test_guest_cart_coupons_and_merge_on_sign_in(shop_page: Any, live_server: An
     page.get_by_test_id("coupon-input").fill("EXPIRED10")
     page.get_by_test_id("coupon-apply").click()
     page.get_by_text("This code expired on").wait_for()
+    assert_no_serious_violations(page, "the cart with a coupon error")
 
     page.get_by_test_id("sign-in-link").click()
+    page.get_by_label("Email").wait_for()
+    assert_no_serious_violations(page, "sign-in")
     page.get_by_label("Email").fill("walker@example.com")
     page.get_by_label("Password").fill("a long passphrase 9")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_test_id("signed-in").wait_for()
     page.get_by_text("We added the items from your guest cart to your cart.").wait_for()
     page.get_by_text("We could only keep 10 of Camp Mug in your cart (you had 11).").wait_for()
+    assert_no_serious_violations(page, "the page after signing in, with merge messages")
     page.goto(live_server.url + "/cart/")
     assert page.get_by_test_id("cart-line").count() == 2
     mug_row = page.get_by_test_id("cart-line").filter(has_text="Camp Mug")
     assert mug_row.get_by_test_id("qty-input").input_value() == "10"  # 8 + 3, capped by stock
     assert page.locator("[data-cart-count]").inner_text() == "11"
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_sign_up_page_and_its_errors_pass_axe(shop_page: Any, live_server: Any) -> None:
+    page = shop_page
+    page.goto(live_server.url + "/accounts/sign-up/")
+    page.get_by_label("Email").wait_for()
+    assert_no_serious_violations(page, "sign-up")
+    page.get_by_role("button", name="Create account").click()
+    page.locator(".field-error, .form-errors").first.wait_for()
+    assert_no_serious_violations(page, "sign-up with errors")
