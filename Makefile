@@ -38,7 +38,7 @@ RUN_ENV := $(if $(filter 1 true yes,$(RUN_WITH_ENV_SERVICES)),,$(RUN_EMBEDDED_EN
 help:
 	@echo "make run    - the shop with demo data on http://$(HOST):$(PORT) (no services needed)"
 	@echo "make test   - lint + the whole test suite on throwaway PostgreSQL/Redis"
-	@echo "make lint   - ruff check, ruff format --check, mypy, makemigrations --check"
+	@echo "make lint   - ruff check, ruff format --check, import-linter, mypy, makemigrations --check"
 	@echo "make fmt    - ruff format + ruff check --fix"
 	@echo "make migrations - makemigrations after a model change"
 	@echo "make bench  - benchmarks, printed as tables"
@@ -91,6 +91,7 @@ test-system-deps:
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.catalog",
     "apps.inventory",
+    "apps.storefront",
     "apps.promotions",
     "apps.cart",
     "apps.accounts",
@@ -118,13 +119,23 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="shop"),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # Seconds; a Redis that is down or hung fails fast instead of blocking.
-                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=2.0),
-                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=2.0),
+                # Redis is a cache: while it is down or hung, a cache call is a miss and a
+                # write is skipped (docs/security.md, "Rate limits and Redis outages").
+                "IGNORE_EXCEPTIONS": True,
+                # Seconds; a hung Redis costs one short timeout, then the circuit breaker
+                # skips it for REDIS_BREAKER_COOLDOWN seconds at a time.
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+                "CONNECTION_POOL_CLASS": "apps.core.redis_breaker.BreakerConnectionPool",
+                "CONNECTION_POOL_KWARGS": {
+                    "breaker_cooldown": env.float("REDIS_BREAKER_COOLDOWN", default=5.0)
+                },
             },
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Sessions live in PostgreSQL only: a cached copy could outlive a sign-out or a cart
+    # change made while Redis was unreachable, and come back stale when it returns.
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -210,6 +221,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies only, size- and depth-limited (4xx, never a RecursionError 500).
+    "DEFAULT_PARSER_CLASSES": ["apps.core.api.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
     # Trust X-Forwarded-For only as far as our own proxies wrote it (see NUM_PROXIES).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

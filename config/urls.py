@@ -33,7 +33,7 @@ urlpatterns = [
     path("api/", include("apps.cart.api_urls")),
     path("cart/", include("apps.cart.urls")),
     path("accounts/", include("apps.accounts.urls")),
-    path("", include("apps.catalog.urls")),
+    path("", include("apps.storefront.urls")),
 ]
 
 if settings.SERVE_MEDIA:

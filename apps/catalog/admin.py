@@ -8,9 +8,6 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from apps.catalog.models import Brand, Category, Product, ProductImage, ProductVariant
-from apps.inventory import services as inventory_services
-from apps.inventory.admin import StockInline, save_stock_form
-from apps.inventory.models import StockItem
 
 
 @admin.register(Category)
@@ -92,6 +89,8 @@ class ImageInline(admin.TabularInline[ProductImage, Product]):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin[Product]):
+    """Inventory re-registers this to give new variants their stock row (apps.inventory.admin)."""
+
     list_display = [
         "name",
         "category",
@@ -125,18 +124,6 @@ class ProductAdmin(admin.ModelAdmin[Product]):
         ("SEO", {"fields": ["seo_title", "seo_description"], "classes": ["collapse"]}),
     ]
 
-    def save_related(
-        self,
-        request: HttpRequest,
-        form: forms.ModelForm[Product],
-        formsets: list[BaseInlineFormSet[Any, Product, Any]],
-        change: bool,
-    ) -> None:
-        """Variants added here get their (empty) stock row, editable on the variant page."""
-        super().save_related(request, form, formsets, change)
-        for variant in form.instance.variants.filter(stock__isnull=True):
-            inventory_services.ensure_stock_item(variant)
-
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Product], search_term: str
     ) -> tuple[QuerySet[Product], bool]:
@@ -160,41 +147,14 @@ class ProductAdmin(admin.ModelAdmin[Product]):
 
 @admin.register(ProductVariant)
 class ProductVariantAdmin(admin.ModelAdmin[ProductVariant]):
+    """Inventory re-registers this with the variant's stock inline (apps.inventory.admin)."""
+
     list_display = ["sku", "product", "name", "price_override", "is_active"]
     list_filter = ["is_active"]
     list_select_related = ["product"]
     search_fields = ["sku", "product__name"]
     autocomplete_fields = ["product"]
-    inlines = [StockInline]
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """Variants are deactivated, never deleted: their stock history is kept."""
         return False
-
-    def save_formset(
-        self,
-        request: HttpRequest,
-        form: forms.ModelForm[ProductVariant],
-        formset: BaseInlineFormSet[Any, ProductVariant, Any],
-        change: bool,
-    ) -> None:
-        """Stock goes through the inventory service, so `reserved` is never written here."""
-        if formset.model is not StockItem:
-            super().save_formset(request, form, formset, change)
-            return
-        changed = [f for f in formset.forms if f.instance.pk is not None and f.has_changed()]
-        for stock_form in changed:
-            save_stock_form(request, stock_form)
-        # What formset.save() would have recorded, for the admin's change message.
-        formset.new_objects, formset.deleted_objects = [], []
-        formset.changed_objects = [(f.instance, f.changed_data) for f in changed]
-
-    def save_related(
-        self,
-        request: HttpRequest,
-        form: forms.ModelForm[ProductVariant],
-        formsets: list[BaseInlineFormSet[Any, ProductVariant, Any]],
-        change: bool,
-    ) -> None:
-        super().save_related(request, form, formsets, change)
-        inventory_services.ensure_stock_item(form.instance)

@@ -1,8 +1,8 @@
 """The demo catalog: about 60 products in 7 categories, written idempotently.
 
 Images are SVG placeholders drawn here (the product's name on a colour), so seeding
-needs no network. Stock covers every state a shopper can see: plenty, low, none,
-backorder and untracked.
+needs no network. Each product also carries its demo stock (units, backorder, tracked),
+which inventory's seeder reads through `demo_variants()` and receives through its services.
 """
 
 import hashlib
@@ -15,7 +15,6 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from apps.catalog.models import Brand, Category, Product, ProductImage, ProductVariant
-from apps.inventory.models import StockItem, StockMovement
 
 BRANDS = ["Northwind", "Alder & Pine", "Summit Works", "Tidewater", "Kestrel"]
 
@@ -279,6 +278,24 @@ def _combinations(axes: dict[str, list[str]]) -> list[list[dict[str, str]]]:
     return combos
 
 
+@dataclass(frozen=True)
+class DemoVariant:
+    """One seeded variant: its SKU, its product's spec and its place among the variants."""
+
+    sku: str
+    product: DemoProduct
+    position: int
+
+
+def demo_variants() -> list[DemoVariant]:
+    """Every variant `seed_catalog` writes, in order."""
+    return [
+        DemoVariant(_sku(slugify(spec.name), options), spec, position)
+        for spec in _products()
+        for position, options in enumerate(_combinations(spec.axes))
+    ]
+
+
 def seed_catalog_summary() -> str:
     counts = seed_catalog()
     return (
@@ -328,7 +345,7 @@ def seed_catalog() -> dict[str, int]:
         for position, options in enumerate(_combinations(spec.axes)):
             # The largest size costs a little more, like real shops do.
             bump = any(o["value"] in ("XL", "L/XL", "44") for o in options)
-            variant, _ = ProductVariant.objects.update_or_create(
+            ProductVariant.objects.update_or_create(
                 sku=_sku(slug, options),
                 defaults={
                     "product": product,
@@ -338,26 +355,6 @@ def seed_catalog() -> dict[str, int]:
                     "price_override": Decimal(spec.price) + Decimal("5.00") if bump else None,
                 },
             )
-            # Vary stock across variants so pages show low and sold-out options too.
-            units = max(spec.stock - (position % 4) * 2, 0) if spec.stock else 0
-            stock, stock_created = StockItem.objects.get_or_create(
-                variant=variant,
-                defaults={
-                    "on_hand": units,
-                    "allow_backorder": spec.backorder,
-                    "track_quantity": spec.track,
-                    "low_stock_threshold": 5,
-                },
-            )
-            if stock_created and units:
-                StockMovement.objects.create(
-                    stock_item=stock,
-                    kind=StockMovement.Kind.RECEIPT,
-                    on_hand_delta=units,
-                    on_hand_after=units,
-                    reserved_after=0,
-                    reference="seed_demo",
-                )
         if not product.images.exists():
             image = ProductImage(
                 product=product, alt_text=f"{spec.name} by {spec.brand}", is_primary=True

@@ -1,57 +1,17 @@
-"""Reads of the catalog for the storefront.
+"""Reads of the catalog alone: the category tree, visible products, search and brands.
 
-Every page issues a fixed number of queries whatever its size: listings annotate the
-lowest price and in-stock flag in SQL and prefetch primary images in one query.
+Pages that also show stock (listings, the product page) read through apps.storefront, which
+sits above both catalog and inventory.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from enum import StrEnum
 
-from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import (
-    Exists,
-    F,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from apps.catalog.models import Brand, Category, Product, ProductImage, ProductVariant
-from apps.inventory.models import StockItem
-
-
-class Sort(StrEnum):
-    RELEVANCE = "relevance"
-    PRICE_ASC = "price_asc"
-    PRICE_DESC = "price_desc"
-    NEWEST = "newest"
-    NAME = "name"
-
-
-SORT_LABELS: dict[Sort, str] = {
-    Sort.RELEVANCE: "Relevance",
-    Sort.PRICE_ASC: "Price: low to high",
-    Sort.PRICE_DESC: "Price: high to low",
-    Sort.NEWEST: "Newest",
-    Sort.NAME: "Name",
-}
-
-
-@dataclass(frozen=True)
-class ListingFilters:
-    query: str = ""
-    brands: Sequence[str] = ()
-    price_min: Decimal | None = None
-    price_max: Decimal | None = None
-    in_stock_only: bool = False
-    sort: Sort = Sort.RELEVANCE
+from apps.catalog.models import Brand, Category, Product, ProductVariant
 
 
 @dataclass
@@ -106,37 +66,6 @@ def featured_categories(limit: int = 6) -> list[Category]:
     return list(Category.objects.filter(is_active=True, is_featured=True)[:limit])
 
 
-def _sellable_stock() -> QuerySet[StockItem]:
-    return StockItem.objects.filter(
-        Q(track_quantity=False) | Q(allow_backorder=True) | Q(on_hand__gt=F("reserved"))
-    )
-
-
-def _with_listing_data(products: QuerySet[Product]) -> QuerySet[Product]:
-    """Lowest active variant price, in-stock flag, brand/category and the primary image."""
-    variant_prices = (
-        ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
-        .annotate(effective=Coalesce("price_override", "product__base_price"))
-        .values("effective")
-    )
-    in_stock = _sellable_stock().filter(variant__product=OuterRef("pk"), variant__is_active=True)
-    return (
-        products.select_related("brand", "category")
-        .annotate(
-            min_price=Subquery(variant_prices.order_by("effective")[:1]),
-            max_price=Subquery(variant_prices.order_by("-effective")[:1]),
-            in_stock=Exists(in_stock),
-        )
-        .prefetch_related(
-            Prefetch(
-                "images",
-                queryset=ProductImage.objects.filter(is_primary=True),
-                to_attr="primary_images",
-            )
-        )
-    )
-
-
 def active_products() -> QuerySet[Product]:
     """Products a shopper may see: active, in an active category, with something to buy.
 
@@ -149,11 +78,8 @@ def active_products() -> QuerySet[Product]:
     )
 
 
-def featured_products(limit: int = 8) -> list[Product]:
-    return list(_with_listing_data(active_products().filter(is_featured=True))[:limit])
-
-
-def _search(products: QuerySet[Product], query: str) -> QuerySet[Product]:
+def search_products(products: QuerySet[Product], query: str) -> QuerySet[Product]:
+    """Products matching free text; ranked (a `rank` annotation) on PostgreSQL."""
     if connection.vendor == "postgresql":
         vector = (
             SearchVector("name", weight="A", config="english")
@@ -171,65 +97,11 @@ def _search(products: QuerySet[Product], query: str) -> QuerySet[Product]:
     )
 
 
-def product_listing(
-    filters: ListingFilters, *, category_ids: Sequence[int] | None = None
-) -> QuerySet[Product]:
-    products = active_products()
-    if category_ids is not None:
-        products = products.filter(category_id__in=category_ids)
-    searching = bool(filters.query)
-    if searching:
-        products = _search(products, filters.query)
-    if filters.brands:
-        products = products.filter(brand__slug__in=filters.brands)
-    products = _with_listing_data(products)
-    if filters.price_min is not None:
-        products = products.filter(Q(min_price__gte=filters.price_min))
-    if filters.price_max is not None:
-        products = products.filter(Q(min_price__lte=filters.price_max))
-    if filters.in_stock_only:
-        products = products.filter(Q(in_stock=True))
-    return products.order_by(*_ordering(filters.sort, searching=searching))
-
-
-def _ordering(sort: Sort, *, searching: bool) -> list[str]:
-    if sort is Sort.PRICE_ASC:
-        return ["min_price", "name", "pk"]
-    if sort is Sort.PRICE_DESC:
-        return ["-min_price", "name", "pk"]
-    if sort is Sort.NEWEST:
-        return ["-created_at", "-pk"]
-    if sort is Sort.NAME:
-        return ["name", "pk"]
-    if searching and connection.vendor == "postgresql":
-        return ["-rank", "name", "pk"]
-    return ["-is_featured", "name", "pk"]
-
-
 def brands_for(category_ids: Sequence[int] | None = None, query: str = "") -> list[Brand]:
     """Brands that have active products in this part of the catalog (the brand filter)."""
     products = active_products()
     if category_ids is not None:
         products = products.filter(category_id__in=category_ids)
     if query:
-        products = _search(products, query)
+        products = search_products(products, query)
     return list(Brand.objects.filter(pk__in=products.values("brand_id")).order_by("name"))
-
-
-def page_size() -> int:
-    return int(settings.CATALOG_PAGE_SIZE)
-
-
-def product_detail(slug: str) -> Product | None:
-    """An active product with its active variants, their stock, and images (3 queries)."""
-    variants = ProductVariant.objects.filter(is_active=True).select_related("stock")
-    return (
-        active_products()
-        .select_related("brand", "category")
-        .prefetch_related(
-            Prefetch("variants", queryset=variants, to_attr="active_variants"),
-            "images",
-        )
-        .filter(slug=slug)
-        .first()
-    )

@@ -1,10 +1,19 @@
+"""Stock admin, and the stock parts of the catalog's product and variant admin.
+
+Inventory sits above catalog, so it extends catalog's ProductAdmin and ProductVariantAdmin
+here and registers them again: catalog's admin never imports inventory.
+"""
+
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import F, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from apps.catalog.admin import ProductAdmin, ProductVariantAdmin
+from apps.catalog.models import Product, ProductVariant
 from apps.inventory import services
 from apps.inventory.errors import InvalidStockChange
 from apps.inventory.models import StockItem, StockMovement
@@ -207,3 +216,56 @@ class StockMovementAdmin(admin.ModelAdmin[StockMovement]):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class StockedProductAdmin(ProductAdmin):
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[Product],
+        formsets: list[BaseInlineFormSet[Any, Product, Any]],
+        change: bool,
+    ) -> None:
+        """Variants added here get their (empty) stock row, editable on the variant page."""
+        super().save_related(request, form, formsets, change)
+        for variant in form.instance.variants.filter(stock__isnull=True):
+            services.ensure_stock_item(variant)
+
+
+class StockedVariantAdmin(ProductVariantAdmin):
+    inlines = [*ProductVariantAdmin.inlines, StockInline]
+
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[ProductVariant],
+        formset: BaseInlineFormSet[Any, ProductVariant, Any],
+        change: bool,
+    ) -> None:
+        """Stock goes through the inventory service, so `reserved` is never written here."""
+        if formset.model is not StockItem:
+            super().save_formset(request, form, formset, change)
+            return
+        changed = [f for f in formset.forms if f.instance.pk is not None and f.has_changed()]
+        for stock_form in changed:
+            save_stock_form(request, stock_form)
+        # What formset.save() would have recorded, for the admin's change message.
+        formset.new_objects, formset.deleted_objects = [], []
+        formset.changed_objects = [(f.instance, f.changed_data) for f in changed]
+
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[ProductVariant],
+        formsets: list[BaseInlineFormSet[Any, ProductVariant, Any]],
+        change: bool,
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        services.ensure_stock_item(form.instance)
+
+
+# Importing apps.catalog.admin above registered catalog's classes; these replace them.
+admin.site.unregister(Product)
+admin.site.register(Product, StockedProductAdmin)
+admin.site.unregister(ProductVariant)
+admin.site.register(ProductVariant, StockedVariantAdmin)

@@ -1,7 +1,19 @@
 """Reads of stock, as shoppers see it."""
 
+from django.db.models import F, Q, QuerySet
+
 from apps.inventory.availability import StockState, StockStatus, stock_status
 from apps.inventory.models import StockItem
+
+
+def sellable_stock() -> QuerySet[StockItem]:
+    """Stock rows a shopper can buy from now: untracked, backorderable or with units free.
+
+    The SQL form of StockStatus.purchasable, for listings that filter and flag in one query.
+    """
+    return StockItem.objects.filter(
+        Q(track_quantity=False) | Q(allow_backorder=True) | Q(on_hand__gt=F("reserved"))
+    )
 
 
 def status_of(item: StockItem | None) -> StockStatus:

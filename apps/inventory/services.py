@@ -28,6 +28,36 @@ def ensure_stock_item(variant: ProductVariant) -> StockItem:
 
 
 @transaction.atomic
+def open_stock_item(
+    variant: ProductVariant,
+    *,
+    units: int,
+    allow_backorder: bool,
+    track_quantity: bool,
+    low_stock_threshold: int,
+    reference: str = "",
+) -> tuple[StockItem, bool]:
+    """A new variant's stock row with these settings and `units` received (a ledger row).
+
+    An existing row is returned unchanged (created is False): stocking is done once, so
+    running it again, as a re-seed does, receives nothing twice.
+    """
+    item, created = StockItem.objects.get_or_create(
+        variant=variant,
+        defaults={
+            "allow_backorder": allow_backorder,
+            "track_quantity": track_quantity,
+            "low_stock_threshold": low_stock_threshold,
+        },
+    )
+    if created and units:
+        item = change_on_hand(
+            item.pk, delta=units, kind=StockMovement.Kind.RECEIPT, reference=reference
+        )
+    return item, created
+
+
+@transaction.atomic
 def change_on_hand(
     stock_item_id: int,
     *,

@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from apps.catalog.models import Brand
-from apps.catalog.selectors import SORT_LABELS, ListingFilters, Sort
+from apps.storefront.selectors import SORT_LABELS, ListingFilters, Sort
 
 SEARCH_MAX_LENGTH = 200
 

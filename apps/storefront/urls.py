@@ -1,7 +1,9 @@
 from django.urls import path
 
-from apps.catalog import views
+from apps.storefront import views
 
+# The shop's catalog pages keep their URL names (catalog:home, catalog:product, ...): URL
+# space is not app space, and models, templates, cart and accounts reverse these names.
 app_name = "catalog"
 
 urlpatterns = [

@@ -4,21 +4,22 @@ from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from apps.catalog import selectors
-from apps.catalog.forms import ListingForm
 from apps.catalog.models import Category, Product, ProductImage, ProductVariant
+from apps.catalog.selectors import brands_for, category_tree, featured_categories
 from apps.catalog.variants import option_axes, select_variant
 from apps.core.templatetags.money import money
 from apps.inventory.availability import StockStatus
 from apps.inventory.selectors import status_of
+from apps.storefront import selectors
+from apps.storefront.forms import ListingForm
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
-        "catalog/home.html",
+        "storefront/home.html",
         {
-            "featured_categories": selectors.featured_categories(),
+            "featured_categories": featured_categories(),
             "featured_products": selectors.featured_products(),
         },
     )
@@ -34,7 +35,7 @@ def _listing(
 ) -> HttpResponse:
     """Every query-string value comes from the cleaned ListingForm, never request.GET."""
     form = ListingForm(request.GET)
-    form.set_brands(selectors.brands_for(category_ids, form.search_query()))
+    form.set_brands(brands_for(category_ids, form.search_query()))
     filters = form.filters()
     paginator = Paginator(
         selectors.product_listing(filters, category_ids=category_ids), selectors.page_size()
@@ -55,13 +56,13 @@ def _listing(
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
-    tree = selectors.category_tree()
+    tree = category_tree()
     found = next((c for c in tree.by_id.values() if c.slug == slug), None)
     if found is None:
         raise Http404("No such category")
     return _listing(
         request,
-        template="catalog/category.html",
+        template="storefront/category.html",
         category=found,
         category_ids=tree.descendant_ids(found),
         extra={
@@ -74,14 +75,14 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     return _listing(
         request,
-        template="catalog/search.html",
+        template="storefront/search.html",
         category=None,
         category_ids=None,
         extra={},
     )
 
 
-MAX_LINE_QUANTITY = 99  # the add-to-cart field's ceiling (as in catalog/_add_to_cart.html)
+MAX_LINE_QUANTITY = 99  # the add-to-cart field's ceiling (as in storefront/_add_to_cart.html)
 
 
 def _images_of(variant: ProductVariant, images: list[ProductImage]) -> list[ProductImage]:
@@ -127,11 +128,11 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     chosen, matched = select_variant(variants, request.GET)
     assert chosen is not None  # variants is non-empty
     images = list(found.images.all())
-    tree = selectors.category_tree()
+    tree = category_tree()
     statuses = {v.pk: status_of(getattr(v, "stock", None)) for v in variants}
     return render(
         request,
-        "catalog/product.html",
+        "storefront/product.html",
         {
             "picker_data": _picker_data(found, variants, statuses, images),
             "purchasable_stock": next((s for s in statuses.values() if s.purchasable), None),
