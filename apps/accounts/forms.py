@@ -6,9 +6,13 @@ error, never a database error (500)."""
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
+
+from apps.accounts import throttle
+from apps.core.ratelimit import client_ip
 
 
 def _model_max_length(*names: str) -> int:
@@ -61,12 +65,36 @@ class SignInForm(DescribedErrorsForm):
         cleaned = super().clean() or {}
         email, password = cleaned.get("email"), cleaned.get("password")
         if email and password:
+            attempt = _reserve(self.request, email)
             user = authenticate(self.request, username=email.lower(), password=password)
             if user is None:
                 raise forms.ValidationError(
                     "That email and password don't match an account.", code="invalid_login"
                 )
+            attempt.succeeded()
             self.user = user
+        return cleaned
+
+
+def _reserve(request: HttpRequest | None, email: str) -> throttle.Attempt:
+    """Reserve a sign-in attempt before the password is checked; refuse when over the
+    limit (the form error's code is "throttled")."""
+    attempt = throttle.reserve(email, client_ip(request) if request is not None else "")
+    if not attempt.allowed:
+        raise forms.ValidationError(throttle.locked_message(attempt.retry_after), code="throttled")
+    return attempt
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's sign-in form under the storefront's limits (one shared budget)."""
+
+    def clean(self) -> dict[str, Any]:
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not (username and password):
+            return super().clean()
+        attempt = _reserve(self.request, str(username))
+        cleaned = super().clean()  # checks the password and that the user is staff
+        attempt.succeeded()
         return cleaned
 
 

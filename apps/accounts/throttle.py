@@ -1,49 +1,69 @@
-"""Sign-in attempt limits, counted in the cache: 5 failures per 15 minutes per email
-(guessing one account's password) and 20 per 15 minutes per client IP (trying many
-accounts from one place).
+"""Sign-in attempt limits, for the storefront and the admin alike: 5 failures per 15
+minutes per (email, client IP) pair (guessing one account's password from one place) and
+20 per 15 minutes per client IP (trying many accounts from one place).
 
-The IP is apps.core.ratelimit.client_ip: REMOTE_ADDR, or behind NUM_PROXIES of our own
-proxies the entry they wrote in X-Forwarded-For. The client's own X-Forwarded-For entries
-are never trusted (anyone could pick a fresh "IP" per attempt), and behind a proxy
-REMOTE_ADDR would put every shopper in one budget. Keys hold a hash of the email or IP,
-never the value itself; counting is the coupon limiter's fixed-window `increment`."""
+The lock is per pair, not per email, so someone who knows an address cannot lock its
+owner out: the owner signing in from elsewhere has a budget of their own.
 
-from django.core.cache import cache
+An attempt is reserved before the password is checked (`reserve`, one atomic step in
+Redis), so parallel requests cannot get more password checks than the limit; a sign-in
+that succeeds gives its reservation back and clears the pair's count. The IP count is
+only given back, never cleared, so an attacker cannot reset it by signing in to an
+account of their own.
 
-from apps.core.ratelimit import digest, increment
+The IP is apps.core.ratelimit.client_ip (REMOTE_ADDR, or behind NUM_PROXIES of our own
+proxies the entry they wrote in X-Forwarded-For). While Redis is unreachable the limits
+count in each worker process's memory (Outage.LOCAL): sign-in keeps working and stays
+limited, with one budget per process instead of one overall."""
+
+from dataclasses import dataclass
+
+from apps.core.ratelimit import Limit, Outage
 
 MAX_FAILURES = 5
 MAX_FAILURES_PER_IP = 20
 WINDOW_SECONDS = 15 * 60
 
-
-def _email_key(email: str) -> str:
-    return f"signin-failures:{digest(email.strip().lower())}"
-
-
-def _ip_key(ip: str) -> str:
-    return f"signin-failures-ip:{digest(ip.strip().lower())}"
-
-
-def _count(key: str) -> int:
-    return int(cache.get(key, 0))
+SIGN_IN = Limit(
+    scope="sign_in",
+    rate_settings={"pair": "SIGN_IN_PAIR_RATE", "ip": "SIGN_IN_IP_RATE"},
+    defaults={
+        "pair": f"{MAX_FAILURES}/{WINDOW_SECONDS}s",
+        "ip": f"{MAX_FAILURES_PER_IP}/{WINDOW_SECONDS}s",
+    },
+    when_redis_is_down=Outage.LOCAL,
+)
 
 
-def is_locked(email: str, ip: str = "") -> bool:
-    """True when this email or this client IP has failed too often recently."""
-    if email and _count(_email_key(email)) >= MAX_FAILURES:
-        return True
-    return bool(ip) and _count(_ip_key(ip)) >= MAX_FAILURES_PER_IP
+def _keys(email: str, ip: str) -> dict[str, str]:
+    address = ip.strip().lower() or "unknown"
+    return {"pair": f"{email.strip().lower()}|{address}", "ip": address}
 
 
-def record_failure(email: str, ip: str = "") -> None:
-    if email:
-        increment(_email_key(email), timeout=WINDOW_SECONDS)
-    if ip:
-        increment(_ip_key(ip), timeout=WINDOW_SECONDS)
+@dataclass(frozen=True)
+class Attempt:
+    """A reserved sign-in attempt: `allowed` says whether the password may be checked."""
+
+    allowed: bool
+    retry_after: int
+    email: str
+    ip: str
+    token: str
+
+    def succeeded(self) -> None:
+        """The password was right: clear the pair's failures, give the IP its slot back."""
+        keys = _keys(self.email, self.ip)
+        SIGN_IN.reset({"pair": keys["pair"]})
+        SIGN_IN.release({"ip": keys["ip"]}, self.token)
 
 
-def reset(email: str) -> None:
-    """A successful sign-in clears the email's count. The IP count is left to expire, so
-    an attacker cannot clear it by signing in to an account of their own."""
-    cache.delete(_email_key(email))
+def reserve(email: str, ip: str) -> Attempt:
+    """Count one attempt for this email from this IP, before any password check."""
+    decision = SIGN_IN.hit(_keys(email, ip))
+    return Attempt(decision.allowed, decision.retry_after, email, ip, decision.token)
+
+
+def locked_message(retry_after: int) -> str:
+    minutes = max(1, -(-retry_after // 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"Too many attempts. Please wait {minutes} {unit} and try again."

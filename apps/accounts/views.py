@@ -13,11 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.accounts import throttle
 from apps.accounts.forms import SignInForm, SignUpForm
 from apps.accounts.hooks import on_sign_in
 from apps.accounts.services import EmailTaken, create_customer
-from apps.core.ratelimit import client_ip
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -48,18 +46,14 @@ def _sign_in(request: HttpRequest, user: AbstractBaseUser) -> None:
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None, request=request)
     if request.method == "POST":
-        email = str(request.POST.get("email", ""))[:320]
-        ip = client_ip(request)
-        if throttle.is_locked(email, ip):
-            form = SignInForm(request=request)
-            messages.error(request, "Too many attempts. Please wait 15 minutes and try again.")
-        elif form.is_valid() and form.user is not None:
-            throttle.reset(email)
+        if form.is_valid() and form.user is not None:
             _sign_in(request, form.user)
             messages.success(request, "You're signed in.")
             return HttpResponseRedirect(_next_url(request))
-        else:
-            throttle.record_failure(email, ip)
+        throttled = form.non_field_errors().as_data()
+        if throttled and throttled[0].code == "throttled":
+            messages.error(request, throttled[0].messages[0])
+            form = SignInForm(request=request)
     return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)})
 
 

@@ -141,8 +141,64 @@ def test_rate_parsing() -> None:
         ratelimit.Rate.parse("lots")
 
 
-def test_a_new_window_gives_a_new_budget() -> None:
-    limit = ratelimit.Limit(scope="t", rate_settings={"k": "UNSET_RATE"}, defaults={"k": "2/min"})
-    assert [limit.hit({"k": "a"}, now=60.0).allowed for _ in range(3)] == [True, True, False]
-    assert limit.hit({"k": "a"}, now=61.0).retry_after == 60
-    assert limit.hit({"k": "a"}, now=120.0).allowed
+def two_per_minute() -> ratelimit.Limit:
+    return ratelimit.Limit(scope="t", rate_settings={"k": "UNSET_RATE"}, defaults={"k": "2/min"})
+
+
+def test_an_attempt_leaves_the_budget_a_window_after_it_was_made() -> None:
+    limit = two_per_minute()
+    assert [limit.hit({"k": "a"}, now=1000.0).allowed for _ in range(3)] == [True, True, False]
+    refused = limit.hit({"k": "a"}, now=1001.0)
+    assert (refused.allowed, refused.retry_after) == (False, 59)
+    assert not limit.hit({"k": "a"}, now=1059.9).allowed
+    assert limit.hit({"k": "a"}, now=1060.0).allowed
+    assert limit.hit({"k": "b"}, now=1001.0).allowed  # another key, another budget
+
+
+def test_no_moment_lets_a_client_spend_twice_its_budget_around_a_minute_boundary() -> None:
+    """Fixed windows aligned to the clock allowed 2 attempts at 12:00:59.9 and 2 more at
+    12:01:00.1: four within 0.2 seconds on a budget of 2 per minute."""
+    limit = two_per_minute()
+    moments = [59.9, 59.9, 60.1, 60.1, 61.0, 119.0, 119.8, 119.95, 120.05]
+    allowed = [t for t in moments if limit.hit({"k": "a"}, now=t).allowed]
+    assert allowed == [59.9, 59.9, 119.95, 120.05]
+    for start in allowed:
+        assert len([t for t in allowed if start <= t < start + 60]) <= 2
+
+
+def test_a_refused_attempt_is_counted_against_no_key() -> None:
+    """The attempt is recorded in every key or in none, so a full cart budget does not
+    also use up the client's IP budget."""
+    limit = ratelimit.Limit(
+        scope="t2",
+        rate_settings={"ip": "UNSET", "cart": "UNSET"},
+        defaults={"ip": "3/min", "cart": "1/min"},
+    )
+    assert limit.hit({"ip": "x", "cart": "1"}, now=10.0).allowed
+    assert not limit.hit({"ip": "x", "cart": "1"}, now=10.0).allowed
+    assert not limit.hit({"ip": "x", "cart": "1"}, now=10.0).allowed
+    assert limit.hit({"ip": "x", "cart": "2"}, now=10.0).allowed
+    assert limit.hit({"ip": "x", "cart": "3"}, now=10.0).allowed
+    assert not limit.hit({"ip": "x", "cart": "4"}, now=10.0).allowed  # IP: 3 counted
+
+
+def test_the_clock_can_be_injected() -> None:
+    moments = iter([500.0, 500.0, 500.0, 560.5])
+    limit = ratelimit.Limit(
+        scope="t3",
+        rate_settings={"k": "UNSET"},
+        defaults={"k": "2/min"},
+        clock=lambda: next(moments),
+    )
+    assert [limit.hit({"k": "a"}).allowed for _ in range(4)] == [True, True, False, True]
+
+
+def test_release_gives_one_attempt_back_and_reset_clears_the_key() -> None:
+    limit = two_per_minute()
+    first = limit.hit({"k": "a"}, now=10.0)
+    limit.hit({"k": "a"}, now=10.0)
+    limit.release({"k": "a"}, first.token)
+    assert limit.hit({"k": "a"}, now=11.0).allowed
+    assert not limit.hit({"k": "a"}, now=11.0).allowed
+    limit.reset({"k": "a"})
+    assert limit.hit({"k": "a"}, now=11.0).allowed
