@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from apps.inventory import services
 from apps.inventory.errors import InvalidStockChange
 from apps.inventory.models import StockItem, StockMovement
-from apps.inventory.selectors import statuses_for_variants
+from apps.inventory.selectors import sellable_stock, status_of, statuses_for_variants
 from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +130,56 @@ def test_turning_backorder_on_and_counting_down_together_is_allowed() -> None:
     )
     item.refresh_from_db()
     assert (item.on_hand, item.reserved, item.allow_backorder) == (1, 4, True)
+
+
+def test_opening_stock_receives_its_units_once_through_the_ledger() -> None:
+    variant = make_product(stock=1).variants.get()
+    StockItem.objects.filter(variant=variant).delete()
+    item, created = services.open_stock_item(
+        variant, units=7, allow_backorder=True, track_quantity=True, low_stock_threshold=3
+    )
+    again, created_again = services.open_stock_item(
+        variant, units=9, allow_backorder=False, track_quantity=False, low_stock_threshold=9
+    )
+    assert (created, created_again, again.pk) == (True, False, item.pk)
+    item.refresh_from_db()
+    assert (item.on_hand, item.allow_backorder, item.low_stock_threshold) == (7, True, 3)
+    movement = item.movements.get()
+    assert (movement.kind, movement.on_hand_delta, movement.on_hand_after) == ("receipt", 7, 7)
+
+
+def test_opening_stock_without_units_writes_no_movement() -> None:
+    variant = make_product(stock=1).variants.get()
+    StockItem.objects.filter(variant=variant).delete()
+    item, _ = services.open_stock_item(
+        variant, units=0, allow_backorder=False, track_quantity=False, low_stock_threshold=5
+    )
+    assert (item.on_hand, item.track_quantity) == (0, False)
+    assert not item.movements.exists()
+
+
+@pytest.mark.parametrize(
+    ("on_hand", "reserved", "track_quantity", "allow_backorder"),
+    [
+        (5, 0, True, False),
+        (5, 5, True, False),
+        (0, 0, True, False),
+        (0, 0, True, True),
+        (2, 4, True, True),
+        (0, 0, False, False),
+        (1, 3, False, False),
+    ],
+)
+def test_sellable_stock_in_sql_agrees_with_the_purchasable_status(
+    on_hand: int, reserved: int, track_quantity: bool, allow_backorder: bool
+) -> None:
+    """Listings flag and filter "in stock" in SQL; the product page uses StockStatus."""
+    item = stock_of(0)
+    StockItem.objects.filter(pk=item.pk).update(
+        on_hand=on_hand,
+        reserved=reserved,
+        track_quantity=track_quantity,
+        allow_backorder=allow_backorder,
+    )
+    item.refresh_from_db()
+    assert sellable_stock().filter(pk=item.pk).exists() is status_of(item).purchasable
