@@ -16,6 +16,7 @@ REDIS_SERVER ?= redis-server
 PG_BIN_GLOB ?= /usr/lib/postgresql/*/bin/postgres
 POSTGRES ?= postgres
 CHROMIUM_PATH ?= /usr/bin/chromium
+NGINX_PATH ?= /usr/sbin/nginx
 VENV_PACKAGE := python3.11-venv
 
 # Settings for the embedded demo (`make run`): SQLite in var/, local-memory cache, eager
@@ -69,6 +70,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed-runtime requirements-dev.txt
 
 # PostgreSQL and Redis server binaries plus Debian's Chromium for the browser tests. A
 # server is not needed when its URL (DATABASE_URL, REDIS_URL) points at one already.
+# nginx (the reverse-proxy drill, tests/integration/test_reverse_proxy.py) is installed as
+# root; without root and without nginx those tests are skipped, not the whole run.
 test-system-deps:
 	@missing=""; \
 	if [ -z "$$DATABASE_URL" ]; then \
@@ -78,6 +81,10 @@ test-system-deps:
 		command -v $(REDIS_SERVER) >/dev/null || missing="$$missing redis-server"; \
 	fi; \
 	test -x $(CHROMIUM_PATH) || missing="$$missing chromium"; \
+	if ! test -x $(NGINX_PATH); then \
+		if [ "$$(id -u)" = 0 ]; then missing="$$missing nginx"; \
+		else echo "nginx is not installed: the reverse-proxy tests will be skipped (sudo apt-get install -y nginx)"; fi; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing:$$missing"; \

@@ -5,6 +5,10 @@ logging never does: its error log names the raw request line, query string inclu
 email, a phone number). Here both its loggers go through the same JSON formatter and
 redaction filters as the app (apps.core.logging), and the access line names the method,
 path (no query string), status, size, duration and request id, never the client address.
+
+Sync workers serve one connection each and can be held by a client that sends or reads
+slowly, so gunicorn is never published directly: nginx (deploy/nginx.conf) buffers every
+request and response in front of it (docs/deploy.md, "Reverse proxy").
 """
 
 import os
