@@ -17,7 +17,7 @@ from tests.conftest import clear_test_cache
 
 def test_test_settings_put_every_cache_key_under_a_prefix() -> None:
     assert settings.CACHES["default"]["KEY_PREFIX"] == "test"
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
 
 
 @pytest.mark.django_db

@@ -21,7 +21,9 @@ def test_healthz_reports_database_and_cache_up(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_naming_the_cache_when_redis_is_unreachable(client: Client) -> None:
+def test_healthz_is_degraded_naming_the_cache_when_redis_is_unreachable(client: Client) -> None:
+    """Redis is a cache: without it the shop still serves, so a load balancer must keep
+    the instance (200), while monitoring sees "degraded"."""
     with socket.socket() as sock:  # a port nothing listens on once closed
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -34,9 +36,9 @@ def test_healthz_is_503_naming_the_cache_when_redis_is_unreachable(client: Clien
     }
     with override_settings(CACHES=dead):
         response = client.get("/healthz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "unavailable"
+    assert body["status"] == "degraded"
     assert body["down"] == ["cache"]
     assert body["checks"] == {"database": "ok", "cache": "down"}
 

@@ -63,7 +63,7 @@ def test_service_urls_switch_to_postgres_redis_and_a_real_broker() -> None:
     )
     assert s["db"] == "django.db.backends.postgresql"
     assert s["cache"] == "django_redis.cache.RedisCache"
-    assert s["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert s["sessions"] == "django.contrib.sessions.backends.db"  # not cached: see settings
     assert s["eager"] is False
     assert s["broker"] == "redis://cache.internal:6379/0"
 
@@ -108,8 +108,8 @@ def test_database_and_redis_fail_fast() -> None:
     }
     s = load(DEBUG="true", **services)
     assert s["db_options"] == {"connect_timeout": 5}
-    assert s["redis_options"]["SOCKET_CONNECT_TIMEOUT"] == 2  # type: ignore[index]
-    assert s["redis_options"]["SOCKET_TIMEOUT"] == 2  # type: ignore[index]
+    assert s["redis_options"]["SOCKET_CONNECT_TIMEOUT"] == 0.5  # type: ignore[index]
+    assert s["redis_options"]["SOCKET_TIMEOUT"] == 0.5  # type: ignore[index]
     assert load(DEBUG="true", DB_CONNECT_TIMEOUT="2", **services)["db_options"] == {
         "connect_timeout": 2
     }
