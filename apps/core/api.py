@@ -8,19 +8,23 @@ anything else DRF raises (validation, 404, throttling, CSRF) is turned into the 
 shape here. Unexpected exceptions become INTERNAL_ERROR without internal details.
 """
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.json import strict_constant
 
 from apps.core.request_context import request_id_var
 
@@ -58,6 +62,83 @@ class SessionCookieScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: object) -> dict[str, str]:
         return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+
+
+# No request body of ours nests deeper than a few levels; this leaves room and stays far
+# below the interpreter's recursion limit, which the JSON decoder and serializers share.
+MAX_JSON_DEPTH = 32
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser with two limits: the body size (DATA_UPLOAD_MAX_MEMORY_SIZE, else
+    413) and the nesting depth (MAX_JSON_DEPTH, else 400). DRF otherwise reads an unread
+    body to its end whatever its size, and ~1,000 nested arrays make the decoder raise
+    RecursionError."""
+
+    def parse(
+        self,
+        stream: IO[Any] | None,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:  # any JSON value (DRF's stub says dict); the serializers check its shape
+        context = parser_context or {}
+        limit: int | None = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if stream is None:
+            raise exceptions.ParseError("The request body is empty.")
+        request = context.get("request")
+        if limit is not None and _content_length(request) > limit:
+            raise PayloadTooLarge()
+        raw = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(raw) > limit:
+            raise PayloadTooLarge()
+        try:
+            text = raw.decode(context.get("encoding") or settings.DEFAULT_CHARSET)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise exceptions.ParseError("The body is not text in the declared charset.") from exc
+        try:
+            data = json.loads(text, parse_constant=strict_constant if self.strict else None)
+        except RecursionError as exc:
+            raise _too_deep() from exc
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
+        if _deeper_than(data, MAX_JSON_DEPTH):
+            raise _too_deep()
+        return data
+
+
+def _content_length(request: object) -> int:
+    meta = getattr(request, "META", None) or {}
+    try:
+        return int(meta.get("CONTENT_LENGTH") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _too_deep() -> exceptions.ParseError:
+    return exceptions.ParseError(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.")
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether arrays/objects nest more than `limit` levels (iterative: no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: list[object] = list(node.values())
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 class ApiError(Exception):
@@ -160,6 +241,7 @@ _CODES: dict[type[exceptions.APIException], tuple[str, str]] = {
     exceptions.NotAcceptable: ("NOT_ACCEPTABLE", "Not acceptable."),
     exceptions.UnsupportedMediaType: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type."),
     exceptions.ParseError: ("PARSE_ERROR", "The request body could not be read."),
+    PayloadTooLarge: ("PAYLOAD_TOO_LARGE", "The request body is too large."),
     exceptions.NotAuthenticated: ("NOT_AUTHENTICATED", "Sign in to continue."),
     exceptions.AuthenticationFailed: ("AUTHENTICATION_FAILED", "Sign in to continue."),
     exceptions.PermissionDenied: ("PERMISSION_DENIED", "You cannot do that."),
@@ -183,6 +265,10 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation | BadRequest):
+        return failure(request, "BAD_REQUEST", "The request is malformed.")
     if isinstance(exc, exceptions.ValidationError):
         return failure(
             request,
@@ -206,7 +292,12 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         status_code = exc.status_code
         if isinstance(exc, exceptions.NotAuthenticated):
             status_code = status.HTTP_403_FORBIDDEN
-        return failure(request, code, message, status_code=status_code, headers=headers)
+        details: list[dict[str, str]] = []
+        if isinstance(exc, exceptions.ParseError) and str(exc.detail) != str(exc.default_detail):
+            details = [{"field": "", "code": "parse_error", "message": str(exc.detail)}]
+        return failure(
+            request, code, message, status_code=status_code, headers=headers, details=details
+        )
     logger.exception("unhandled API error")
     return failure(
         request,
