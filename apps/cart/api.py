@@ -15,15 +15,14 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ErrorDetail, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.cart import selectors, services
+from apps.cart.calculations import PricedCart
 from apps.cart.errors import CartError, CartGone, CartNotActive, StaleCart
 from apps.cart.models import Cart
-from apps.cart.selectors import CartView
 from apps.cart.serializers import (
     AddItemIn,
     AddItemOut,
@@ -45,6 +44,7 @@ from apps.core import ratelimit
 from apps.core.api import (
     ERROR_ENVELOPE,
     ApiError,
+    BoundedJSONParser,
     CsrfSessionAuthentication,
     SessionAuthenticationWithoutCsrf,
     envelope,
@@ -89,16 +89,16 @@ def _owned(request: Request, cart_id: int) -> Cart:
     return cart
 
 
-def _view(cart: Cart) -> CartView:
+def _view(cart: Cart) -> tuple[Cart, PricedCart]:
     """The cart as it is now. A sign-in merge may have deleted it since the request found
     it (its lines moved into the customer's cart): then it is 404, as a cart not yours."""
     current = Cart.objects.filter(pk=cart.pk).first()
     if current is None:
         raise ApiError("NOT_FOUND", "Cart not found.", status_code=status.HTTP_404_NOT_FOUND)
-    return selectors.cart_view(current)
+    return current, selectors.priced_cart(current)
 
 
-def _write(cart: Cart, write: Callable[[], T]) -> tuple[T, CartView]:
+def _write(cart: Cart, write: Callable[[], T]) -> tuple[T, tuple[Cart, PricedCart]]:
     """Run a service call; cart errors become envelopes (both 409s carry the current cart;
     a cart deleted meanwhile is 404)."""
     try:
@@ -107,7 +107,7 @@ def _write(cart: Cart, write: Callable[[], T]) -> tuple[T, CartView]:
         raise ApiError(exc.code, exc.message, status_code=exc.status) from exc
     except (StaleCart, CartNotActive) as exc:
         raise ApiError(
-            exc.code, exc.message, status_code=exc.status, data=cart_data(_view(cart))
+            exc.code, exc.message, status_code=exc.status, data=cart_data(*_view(cart))
         ) from exc
     except CartError as exc:
         details = [{"field": d.field, "code": d.code, "message": d.message} for d in exc.details]
@@ -134,7 +134,7 @@ class CartApiView(APIView):
     which were then silently dropped; anything but JSON is 415 in the envelope."""
 
     authentication_classes = [CsrfSessionAuthentication]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")
@@ -164,7 +164,7 @@ class CartCreateApi(CartApiView):
             raise ApiError(exc.code, exc.message, status_code=exc.status) from exc
         return success(
             request,
-            cart_data(selectors.cart_view(cart)),
+            cart_data(cart, selectors.priced_cart(cart)),
             status_code=status.HTTP_200_OK if existing else status.HTTP_201_CREATED,
         )
 
@@ -176,7 +176,8 @@ class CartDetailApi(CartApiView):
         summary="Get a cart (sets the csrftoken cookie)",
     )
     def get(self, request: Request, cart_id: int) -> Response:
-        return success(request, cart_data(selectors.cart_view(_owned(request, cart_id))))
+        cart = _owned(request, cart_id)
+        return success(request, cart_data(cart, selectors.priced_cart(cart)))
 
 
 class CartItemsApi(CartApiView):
@@ -201,7 +202,7 @@ class CartItemsApi(CartApiView):
                 expected_version=data.get("version"),  # type: ignore[arg-type]
             ),
         )
-        body = cart_data(view)
+        body = cart_data(*view)
         return success(
             request,
             {"cart": body, "addedItem": _item(body, line.pk)},
@@ -227,7 +228,7 @@ class CartItemApi(CartApiView):
                 expected_version=data.get("version"),  # type: ignore[arg-type]
             ),
         )
-        body = cart_data(view)
+        body = cart_data(*view)
         return success(
             request,
             {
@@ -248,7 +249,7 @@ class CartItemApi(CartApiView):
         _, view = _write(
             cart, lambda: services.remove_line(cart, item_id, expected_version=version)
         )
-        return success(request, {"cart": cart_data(view), "removedItemId": item_id})
+        return success(request, {"cart": cart_data(*view), "removedItemId": item_id})
 
 
 class CartCouponsApi(CartApiView):
@@ -295,20 +296,20 @@ class CartCouponsApi(CartApiView):
             if exc.code == "COUPON_INVALID":
                 exc.data = {"validation": invalid_coupon_validation(exc.details)}
             raise
-        applied = next((cv for cv in view.coupons if cv.coupon.pk == row.coupon_id), None)
+        applied = view[1].coupon(row.coupon_id)
         if applied is None:  # removed by a concurrent request before we read the cart
             raise ApiError(
                 "CART_VERSION_CONFLICT",
                 "Your cart changed in another tab or window; here is the current cart.",
                 status_code=status.HTTP_409_CONFLICT,
-                data=cart_data(view),
+                data=cart_data(*view),
             )
         return success(
             request,
             {
-                "cart": cart_data(view),
+                "cart": cart_data(*view),
                 "appliedCoupon": applied_coupon_out(applied),
-                "validation": valid_coupon_validation(applied),
+                "validation": valid_coupon_validation(row.coupon, applied.amount),
             },
             status_code=status.HTTP_201_CREATED,
         )
@@ -326,7 +327,7 @@ class CartCouponApi(CartApiView):
         _, view = _write(
             cart, lambda: services.remove_coupon(cart, coupon_id, expected_version=version)
         )
-        return success(request, {"cart": cart_data(view), "removedCouponId": coupon_id})
+        return success(request, {"cart": cart_data(*view), "removedCouponId": coupon_id})
 
 
 def _version_param(request: Request) -> int | None:

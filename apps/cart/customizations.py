@@ -1,63 +1,17 @@
-"""Cart totals: a pure function of current prices, quantities and coupons.
-
-Shipping and tax are added by checkout; the cart shows an estimated total before them.
-"""
+"""Shopper-chosen customizations (engraving, gift wrap): normalised and priced from the
+server's catalogue (CART_CUSTOMIZATIONS), rounded in the cart's currency. Pure."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from apps.core.money import quantize
-from apps.promotions.discounts import (
-    DEFAULT_PRIORITY,
-    CouponDiscount,
-    DiscountCoupon,
-    DiscountLine,
-    compute_discounts,
-)
-
-ZERO = Decimal("0.00")
-
-
-@dataclass(frozen=True, slots=True)
-class CartTotals:
-    subtotal: Decimal
-    discount_total: Decimal
-    estimated_total: Decimal
-    line_totals: Mapping[int, Decimal]
-    line_discounts: Mapping[int, Decimal]
-    coupon_discounts: tuple[CouponDiscount, ...]
-    free_shipping: bool
-    item_count: int
-
-    def coupon_amount(self, coupon_id: int) -> Decimal:
-        found = next((c for c in self.coupon_discounts if c.coupon_id == coupon_id), None)
-        return found.amount if found else ZERO
-
-
-def compute_totals(
-    lines: Sequence[DiscountLine],
-    coupons: Sequence[DiscountCoupon],
-    *,
-    priority: Sequence[str] = DEFAULT_PRIORITY,
-    currency: str = "USD",
-) -> CartTotals:
-    result = compute_discounts(lines, coupons, priority=priority, currency=currency)
-    estimated = max(quantize(result.subtotal - result.total_discount, currency), ZERO)
-    return CartTotals(
-        subtotal=quantize(result.subtotal, currency),
-        discount_total=quantize(result.total_discount, currency),
-        estimated_total=estimated,
-        line_totals=result.line_totals,
-        line_discounts=result.per_line,
-        coupon_discounts=result.coupons,
-        free_shipping=result.free_shipping,
-        item_count=sum(line.quantity for line in lines),
-    )
+from apps.core.money import ZERO, quantize
 
 
 def price_customizations(
-    requested: Sequence[Mapping[str, object]], catalogue: Mapping[str, Mapping[str, object]]
+    requested: Sequence[Mapping[str, object]],
+    catalogue: Mapping[str, Mapping[str, object]],
+    currency: str,
 ) -> tuple[list[dict[str, str]], Decimal]:
     """Normalise shopper-chosen customizations and price them from the server's list.
 
@@ -76,7 +30,7 @@ def price_customizations(
             raise ValueError(f"{spec.get('name', kind)} must be at most {max_length} characters")
         if kind in normalised:
             raise ValueError(f"{spec.get('name', kind)} given twice")
-        price = quantize(str(spec.get("price", "0")))
+        price = quantize(str(spec.get("price", "0")), currency)
         normalised[kind] = {
             "type": kind,
             "name": str(spec.get("name", kind)),
@@ -97,7 +51,9 @@ class CustomizationsNow:
 
 
 def reprice_customizations(
-    stored: Sequence[Mapping[str, object]], catalogue: Mapping[str, Mapping[str, object]]
+    stored: Sequence[Mapping[str, object]],
+    catalogue: Mapping[str, Mapping[str, object]],
+    currency: str,
 ) -> CustomizationsNow:
     """Price a line's customizations from the server's current list, as catalog prices
     are: the price captured when the line was added is only for the "old -> new" note.
@@ -110,10 +66,10 @@ def reprice_customizations(
         spec = catalogue.get(kind)
         name = str(item.get("name", kind))
         if spec is None:
-            price = quantize(str(item.get("price", "0")))
+            price = quantize(str(item.get("price", "0")), currency)
             withdrawn.append(name)
         else:
-            price = quantize(str(spec.get("price", "0")))
+            price = quantize(str(spec.get("price", "0")), currency)
             name = str(spec.get("name", kind))
         items.append(
             {"type": kind, "name": name, "value": str(item.get("value", "")), "price": str(price)}

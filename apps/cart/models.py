@@ -12,11 +12,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.cart.snapshot import MAX_LINE_QUANTITY
 from apps.catalog.models import ProductVariant
 from apps.core.models import TimeStampedModel
 from apps.promotions.models import Coupon
 
-MAX_LINE_QUANTITY = 99
+__all__ = ["MAX_LINE_QUANTITY", "Cart", "CartCoupon", "CartLine"]
 
 
 class Cart(TimeStampedModel):

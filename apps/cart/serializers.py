@@ -3,13 +3,14 @@ Coupon). Money is a decimal string ("12.34"), never a float. Input serializers r
 fields they do not know, so nothing a client sends is silently ignored."""
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal
 
 from rest_framework import serializers
 
-from apps.cart.models import MAX_LINE_QUANTITY
-from apps.cart.selectors import CartView, CouponView, LineView
+from apps.cart.calculations import PricedCart, PricedCoupon, PricedLine
+from apps.cart.models import Cart
+from apps.cart.snapshot import MAX_LINE_QUANTITY
+from apps.core.money import ZERO
 from apps.promotions.models import Coupon
 
 
@@ -200,61 +201,60 @@ class CartOut(serializers.Serializer[dict[str, object]]):
     version = serializers.IntegerField()
 
 
-def item_data(row: LineView) -> dict[str, object]:
+def item_data(row: PricedLine) -> dict[str, object]:
     line = row.line
     return {
-        "id": line.pk,
-        "productId": line.variant.product_id,
+        "id": line.line_id,
+        "productId": line.product_id,
         "variantId": line.variant_id,
         "quantity": line.quantity,
         "price": row.unit_price,
         "originalPrice": row.added_unit_price,
         "lineTotal": row.line_total,
         "discount": row.discount,
-        "name": line.variant.product.name,
-        "image": row.image.image.url if row.image else "",
-        "sku": line.variant.sku,
-        "options": list(line.variant.options),
+        "name": line.product_name,
+        "image": line.image_url,
+        "sku": line.sku,
+        "options": [dict(o) for o in line.options],
         "customizations": list(row.customizations),  # at current prices
         "available": row.stock.available,
         "issue": row.issue,
     }
 
 
-def cart_data(view: CartView) -> dict[str, object]:
-    cart = view.cart
+def cart_data(cart: Cart, view: PricedCart) -> dict[str, object]:
+    """The cart row's own fields and its figures, all from `view` (nothing computed here)."""
     data: dict[str, object] = {
-        "id": cart.pk,
+        "id": view.cart_id,
         "userId": cart.user_id,
         "status": cart.status,
         "items": [item_data(row) for row in view.lines],
         "appliedCoupons": [applied_coupon_data(cv) for cv in view.coupons],
-        "subtotal": view.totals.subtotal,
-        "totalDiscount": view.totals.discount_total,
+        "subtotal": view.subtotal,
+        "totalDiscount": view.discount_total,
         "totalTax": None,
-        "totalShipping": Decimal("0.00") if view.totals.free_shipping else None,
-        "total": view.totals.estimated_total,
-        "freeShipping": view.totals.free_shipping,
+        "totalShipping": ZERO if view.free_shipping else None,
+        "total": view.estimated_total,
+        "freeShipping": view.free_shipping,
         "checkoutBlocked": view.checkout_blocked,
-        "issues": view.issues,
-        "currency": cart.currency,
+        "issues": list(view.issues),
+        "currency": view.currency,
         "expiresAt": cart.expires_at,
         "createdAt": cart.created_at,
         "updatedAt": cart.updated_at,
-        "version": cart.version,
+        "version": view.version,
     }
     return dict(CartOut(data).data)
 
 
-def applied_coupon_data(cv: CouponView) -> dict[str, object]:
+def applied_coupon_data(cv: PricedCoupon) -> dict[str, object]:
     """An AppliedCoupon, raw (cart_data serializes it with the cart)."""
-    applied_at: datetime | None = getattr(cv.coupon, "applied_at", None)
     return {
-        "id": getattr(cv.coupon, "application_id", cv.coupon.pk),
-        "couponId": cv.coupon.pk,
+        "id": cv.coupon.application_id,
+        "couponId": cv.coupon_id,
         "code": cv.coupon.code,
         "discountAmount": cv.amount,
-        "appliedAt": applied_at,
+        "appliedAt": cv.coupon.applied_at,
         "type": cv.coupon.type,
         "freeShipping": cv.free_shipping,
         "isValid": cv.valid,
@@ -262,7 +262,7 @@ def applied_coupon_data(cv: CouponView) -> dict[str, object]:
     }
 
 
-def applied_coupon_out(cv: CouponView) -> dict[str, object]:
+def applied_coupon_out(cv: PricedCoupon) -> dict[str, object]:
     return dict(AppliedCouponOut(applied_coupon_data(cv)).data)
 
 
@@ -292,13 +292,14 @@ def coupon_data(coupon: Coupon) -> dict[str, object]:
     return dict(CouponOut(data).data)
 
 
-def valid_coupon_validation(cv: CouponView) -> dict[str, object]:
+def valid_coupon_validation(coupon: Coupon, amount: Decimal) -> dict[str, object]:
+    """`coupon` with its rules prefetched; `amount` is its discount on the priced cart."""
     return dict(
         CouponValidationOut(
             {
                 "isValid": True,
-                "coupon": coupon_data(cv.coupon),
-                "discountAmount": cv.amount,
+                "coupon": coupon_data(coupon),
+                "discountAmount": amount,
                 "errors": [],
                 "warnings": [],
             }

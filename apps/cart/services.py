@@ -20,6 +20,8 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.cart.calculations import discount_lines
+from apps.cart.customizations import price_customizations
 from apps.cart.errors import (
     CartGone,
     CartNotActive,
@@ -33,12 +35,11 @@ from apps.cart.errors import (
     StaleCart,
 )
 from apps.cart.models import MAX_LINE_QUANTITY, Cart, CartCoupon, CartLine
-from apps.cart.pricing import price_customizations
 from apps.cart.selectors import (
     CART_SESSION_KEY,
     active_cart,
     applied_coupons,
-    discount_lines,
+    load_cart_snapshot,
     session_hash,
 )
 from apps.catalog.models import ProductVariant
@@ -205,11 +206,11 @@ def _variant_lines(cart: Cart, variant_id: int) -> list[CartLine]:
 
 
 def _customizations(
-    requested: Sequence[Mapping[str, object]],
+    requested: Sequence[Mapping[str, object]], currency: str
 ) -> tuple[list[dict[str, str]], str, Decimal]:
     catalogue: Mapping[str, Mapping[str, object]] = getattr(settings, "CART_CUSTOMIZATIONS", {})
     try:
-        items, price = price_customizations(requested, catalogue)
+        items, price = price_customizations(requested, catalogue, currency)
     except ValueError as exc:
         raise InvalidCustomization(
             str(exc), details=[Detail("customizations", "invalid", str(exc))]
@@ -233,7 +234,7 @@ def add_line(
     variant = _sellable_variant(variant_id)
     if variant.product.currency != cart.currency:
         raise ProductUnavailable(f"{variant.product.name} cannot be bought in {cart.currency}.")
-    items, key, extra_price = _customizations(customizations)
+    items, key, extra_price = _customizations(customizations, cart.currency)
     with _write(cart, expected_version) as locked:
         same_variant = _variant_lines(locked, variant.pk)
         line = next((x for x in same_variant if x.customizations_key == key), None)
@@ -349,14 +350,14 @@ def apply_coupon(
     every reason as details (codes: not_found, inactive, expired, ...)."""
     text = _normalise_code(code)
     with _write(cart, expected_version) as locked:
-        lines = list(CartLine.objects.filter(cart=locked).select_related("variant__product"))
-        applied = applied_coupons(locked)
+        snapshot = load_cart_snapshot(locked)
+        applied = [c.facts for c in snapshot.coupons]
         if any(c.code.lower() == text.lower() for c in applied):
             message = "That code is already applied to your cart."
             raise CouponRejected(message, details=[Detail("code", "already_applied", message)])
         check = check_code(
             text,
-            lines=discount_lines(lines),
+            lines=discount_lines(snapshot),
             applied=applied,
             user=user,
             email=email,

@@ -66,7 +66,7 @@ def detail(request: HttpRequest) -> HttpResponse:
     cart = selectors.active_cart(user=request.user, session=request.session)
     if cart is None:
         return render(request, "cart/empty.html")
-    view = selectors.cart_view(cart)
+    view = selectors.priced_cart(cart)
     if view.is_empty and not view.coupons:
         return render(request, "cart/empty.html")
     return render(request, "cart/detail.html", {"view": view, "coupon_form": CouponForm()})
@@ -202,7 +202,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     cart = selectors.active_cart(user=request.user, session=request.session)
     if cart is None:
         return redirect("cart:detail")
-    view = selectors.cart_view(cart)
+    view = selectors.priced_cart(cart)
     if view.checkout_blocked:
         for issue in view.issues or ["Your cart is empty."]:
             messages.error(request, issue)

@@ -147,14 +147,15 @@ def check_code(
     code: str,
     *,
     lines: Sequence[DiscountLine],
-    applied: Sequence[Coupon],
+    applied: Sequence[CouponFacts],
     user: AbstractBaseUser | AnonymousUser | None,
     email: str = "",
     currency: str = "USD",
     policy: CombinabilityPolicy | None = None,
     now: datetime | None = None,
 ) -> CouponCheck:
-    """Can the shopper add this code to a cart holding these lines and coupons?"""
+    """Can the shopper add this code to a cart holding these lines and coupons (`applied`,
+    as their facts)?"""
     coupon = find_by_code(code)
     if coupon is None:
         return CouponCheck(None, (not_found_problem(),))
@@ -162,5 +163,5 @@ def check_code(
     usage = customer_usage([coupon.pk], user=user, email=email)
     facts = facts_for(coupon, customer_usage_count=usage.get(coupon.pk, 0))
     problems = validate_coupon(facts, lines=lines, now=now or timezone.now(), currency=currency)
-    problems += check_combination(facts, [facts_for(c) for c in applied], policy)
+    problems += check_combination(facts, applied, policy)
     return CouponCheck(coupon, tuple(problems))

@@ -34,20 +34,20 @@ def catalogue(settings: object) -> dict[str, dict[str, object]]:
     return value  # type: ignore[no-any-return]
 
 
-def test_cart_view_prices_customizations_now_and_flags_the_change(
+def test_priced_cart_prices_customizations_now_and_flags_the_change(
     catalogue: dict[str, dict[str, object]],
 ) -> None:
     cart = guest_cart()
     variant = variant_of(make_product(price="20.00", stock=10))
     services.add_line(cart, variant.pk, 2, customizations=[{"type": "gift_wrap", "value": "Hi"}])
     catalogue["gift_wrap"]["price"] = "7.50"
-    view = selectors.cart_view(cart)
+    view = selectors.priced_cart(cart)
     (row,) = view.lines
     assert row.added_unit_price == Decimal("25.00")
     assert row.unit_price == Decimal("27.50")
     assert row.price_changed
     assert row.price_went_up
-    assert view.totals.subtotal == Decimal("55.00")
+    assert view.subtotal == Decimal("55.00")
     assert [c["price"] for c in row.customizations] == ["7.50"]
 
 
@@ -61,7 +61,7 @@ def test_coupons_are_applied_on_current_customization_prices(
     catalogue["engraving"]["price"] = "15.00"  # 20 + 15 = 35: now meets the minimum
     row = services.apply_coupon(cart, "MIN35", user=None)
     assert row.coupon.code == "MIN35"
-    assert selectors.cart_view(cart).totals.discount_total == Decimal("5.00")
+    assert selectors.priced_cart(cart).discount_total == Decimal("5.00")
 
 
 def test_a_customization_no_longer_offered_blocks_checkout(
@@ -71,13 +71,13 @@ def test_a_customization_no_longer_offered_blocks_checkout(
     variant = variant_of(make_product(name="Pocket Knife", price="20.00", stock=10))
     services.add_line(cart, variant.pk, 1, customizations=[{"type": "engraving", "value": "A"}])
     del catalogue["engraving"]
-    view = selectors.cart_view(cart)
+    view = selectors.priced_cart(cart)
     assert view.checkout_blocked
-    assert view.issues == [
+    assert view.issues == (
         "Engraving is no longer offered for Pocket Knife; "
-        "remove the item and add it again to continue."
-    ]
-    assert view.totals.subtotal == Decimal("30.00")  # the price it was added at
+        "remove the item and add it again to continue.",
+    )
+    assert view.subtotal == Decimal("30.00")  # the price it was added at
 
 
 def test_cart_page_and_api_show_the_current_customization_price(

@@ -87,28 +87,28 @@ def test_backorder_and_untracked_variants_have_no_variant_cap_but_99_per_line() 
         services.add_line(cart, variant.pk, 99, customizations=WRAP)  # 99 per *line*
         with pytest.raises(errors.InvalidQuantity, match="at most 99"):
             services.add_line(cart, variant.pk, 1, customizations=WRAP)
-    assert not selectors.cart_view(cart).issues
+    assert not selectors.priced_cart(cart).issues
 
 
-def test_cart_view_flags_every_line_of_an_oversold_variant_and_blocks_checkout() -> None:
+def test_priced_cart_flags_every_line_of_an_oversold_variant_and_blocks_checkout() -> None:
     cart = guest_cart()
     variant = variant_of(make_product(name="Field Jacket", stock=12))
     other = variant_of(make_product(stock=12))
     services.add_line(cart, variant.pk, 8)
     services.add_line(cart, variant.pk, 4, customizations=WRAP)
     services.add_line(cart, other.pk, 2)
-    view = selectors.cart_view(cart)
+    view = selectors.priced_cart(cart)
     assert not view.checkout_blocked
     assert [row.max_quantity for row in view.lines] == [8, 4, 12]  # the rest of the stock
     variant.stock.on_hand = 10
     variant.stock.save()
-    view = selectors.cart_view(cart)
+    view = selectors.priced_cart(cart)
     assert view.checkout_blocked
     expected = (
         "Only 10 of Field Jacket available, and your cart has 12 of it across 2 lines; "
         "lower the quantities to continue."
     )
-    assert view.issues == [expected]  # one message for the variant, not one per line
+    assert view.issues == (expected,)  # one message for the variant, not one per line
     assert [row.issue for row in view.lines] == [expected, expected, ""]
 
 
@@ -124,7 +124,7 @@ def test_merge_caps_the_sum_over_all_lines_of_the_variant() -> None:
     result = services.merge_guest_cart(guest.pk, user)
     lines = list(CartLine.objects.filter(cart=mine).order_by("id"))
     assert sum(line.quantity for line in lines) == 12
-    assert not selectors.cart_view(mine).checkout_blocked
+    assert not selectors.priced_cart(mine).checkout_blocked
     # 8 held; the wrapped 3 fit (11); of the engraved 3 only 1 fits; the plain 2 sum into
     # the customer's plain line of 8, with nothing left: it stays at 8 (capped, not
     # dropped, since the line is kept). Exactly these messages, not "either list".
@@ -161,7 +161,7 @@ def test_html_checkout_gate_counts_every_line_of_the_variant(client: Client) -> 
 
 
 def test_a_withdrawn_customization_does_not_hide_the_oversold_variant(settings: Any) -> None:
-    """Regression (third review): cart_view reported one message per variant, so the
+    """Regression: the cart reported one message per variant, so the
     withdrawn-customization message of the first line hid "... across 2 lines"."""
     cart = guest_cart()
     variant = variant_of(make_product(name="Camp Lantern", stock=12))
@@ -172,7 +172,7 @@ def test_a_withdrawn_customization_does_not_hide_the_oversold_variant(settings: 
     offered = dict(settings.CART_CUSTOMIZATIONS)
     del offered["gift_wrap"]
     settings.CART_CUSTOMIZATIONS = offered
-    view = selectors.cart_view(cart)
+    view = selectors.priced_cart(cart)
     withdrawn = (
         "Gift wrap is no longer offered for Camp Lantern; "
         "remove the item and add it again to continue."
@@ -181,6 +181,6 @@ def test_a_withdrawn_customization_does_not_hide_the_oversold_variant(settings: 
         "Only 10 of Camp Lantern available, and your cart has 12 of it across 2 lines; "
         "lower the quantities to continue."
     )
-    assert view.issues == [withdrawn, oversold]
+    assert view.issues == (withdrawn, oversold)
     assert [row.issue for row in view.lines] == [f"{withdrawn} {oversold}", oversold]
     assert view.checkout_blocked
