@@ -27,7 +27,7 @@ from .money import (
     LineIn,
     TaxRateIn,
     charge_limit_error,
-    compute_totals,
+    session_amounts,
 )
 from .store import Obj, Store
 
@@ -621,7 +621,7 @@ class Engine:
         if not types:
             types = ["card", bank] if bank else ["card"]
 
-        totals = compute_totals(lines, coupon_in, shipping_amount)
+        totals = session_amounts(lines, coupon_in, shipping_amount)
         limit_error = charge_limit_error(totals.amount_total, currency)
         if limit_error is not None:
             too_small = totals.amount_total < MAX_AMOUNT

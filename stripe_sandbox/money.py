@@ -101,7 +101,7 @@ class LineOut:
 
 
 @dataclass(frozen=True)
-class Totals:
+class SessionAmounts:
     lines: tuple[LineOut, ...]
     amount_subtotal: int
     amount_discount: int
@@ -139,7 +139,9 @@ def coupon_discount(subtotal: int, coupon: CouponIn | None) -> int:
     return max(0, min(amount, subtotal))
 
 
-def compute_totals(lines: list[LineIn], coupon: CouponIn | None, shipping_amount: int) -> Totals:
+def session_amounts(
+    lines: list[LineIn], coupon: CouponIn | None, shipping_amount: int
+) -> SessionAmounts:
     subtotals = [line.unit_amount * line.quantity for line in lines]
     subtotal = sum(subtotals)
     discount = coupon_discount(subtotal, coupon)
@@ -157,7 +159,7 @@ def compute_totals(lines: list[LineIn], coupon: CouponIn | None, shipping_amount
         line_tax = sum(t.amount for t in taxes)
         outs.append(LineOut(sub, disc, line_tax, taxable + line_tax, tuple(taxes)))
     tax = sum(o.amount_tax for o in outs)
-    return Totals(
+    return SessionAmounts(
         lines=tuple(outs),
         amount_subtotal=subtotal,
         amount_discount=discount,

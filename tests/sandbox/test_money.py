@@ -12,12 +12,12 @@ from stripe_sandbox.money import (
     TaxRateIn,
     allocate,
     charge_limit_error,
-    compute_totals,
+    session_amounts,
 )
 
 
 def test_no_discount_no_tax() -> None:
-    t = compute_totals([LineIn(1999, 2), LineIn(500, 1)], None, 0)
+    t = session_amounts([LineIn(1999, 2), LineIn(500, 1)], None, 0)
     assert (t.amount_subtotal, t.amount_discount, t.amount_tax, t.amount_total) == (
         4498,
         0,
@@ -28,7 +28,7 @@ def test_no_discount_no_tax() -> None:
 
 def test_percent_coupon_rounds_half_up_and_tax_applies_after_discount() -> None:
     vat = TaxRateIn("txr_1", Decimal("20"))
-    t = compute_totals([LineIn(1999, 2, (vat,))], CouponIn(percent_off=Decimal("12.5")), 500)
+    t = session_amounts([LineIn(1999, 2, (vat,))], CouponIn(percent_off=Decimal("12.5")), 500)
     # 3998 * 12.5% = 499.75 -> 500; tax 20% of 3498 = 699.6 -> 700
     assert t.amount_discount == 500
     assert t.amount_tax == 700
@@ -38,7 +38,7 @@ def test_percent_coupon_rounds_half_up_and_tax_applies_after_discount() -> None:
 
 
 def test_amount_off_is_capped_at_subtotal_and_never_touches_shipping() -> None:
-    t = compute_totals([LineIn(300, 1)], CouponIn(amount_off=1000), 450)
+    t = session_amounts([LineIn(300, 1)], CouponIn(amount_off=1000), 450)
     assert t.amount_discount == 300
     assert t.amount_total == 450
 
@@ -47,7 +47,7 @@ def test_discount_is_allocated_proportionally_and_taxed_per_line() -> None:
     vat = TaxRateIn("txr_vat", Decimal("19"))
     reduced = TaxRateIn("txr_red", Decimal("7"))
     lines = [LineIn(1000, 1, (vat,)), LineIn(3000, 1, (reduced,)), LineIn(1, 1)]
-    t = compute_totals(lines, CouponIn(amount_off=1001), 0)
+    t = session_amounts(lines, CouponIn(amount_off=1001), 0)
     # exact shares 250.19, 750.56, 0.25: the leftover unit goes to the largest remainder
     assert [x.amount_discount for x in t.lines] == [250, 751, 0]
     assert t.lines[0].amount_tax == 143  # 19% of 750 = 142.5 -> 143
@@ -76,7 +76,7 @@ def test_totals_are_consistent(
         c = CouponIn(percent_off=coupon)
     elif isinstance(coupon, int):
         c = CouponIn(amount_off=coupon * 100)
-    t = compute_totals([LineIn(u, q, (TaxRateIn("r", rate),)) for u, q in lines], c, shipping)
+    t = session_amounts([LineIn(u, q, (TaxRateIn("r", rate),)) for u, q in lines], c, shipping)
     assert t.amount_subtotal == sum(u * q for u, q in lines)
     assert 0 <= t.amount_discount <= t.amount_subtotal
     assert sum(x.amount_discount for x in t.lines) == t.amount_discount
