@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import pwd
 import shutil
@@ -44,6 +45,10 @@ INTERRUPT_GRACE = 5.0
 LEFTOVER_GRACE = 2.0
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
+# A free port can be taken by another process before the server binds it; only that
+# failure is retried, on a fresh port, a bounded number of times.
+PORT_ATTEMPTS = 3
+PORT_IN_USE_MARKERS = ("could not bind", "Address already in use")
 
 
 class Interrupted(Exception):
@@ -56,6 +61,10 @@ class Interrupted(Exception):
 
 class StartupError(Exception):
     """A server did not come up; the message says which and where its log is."""
+
+
+class PortInUse(Exception):
+    """The server exited because its port was taken between choosing and binding it."""
 
 
 @dataclass
@@ -159,38 +168,103 @@ def stop_process(proc: subprocess.Popen[bytes], first: int, grace: float) -> Non
             proc.wait(timeout=timeout)
 
 
+def _log_since(log: Path, offset: int) -> str:
+    """What the server wrote in this attempt: the log file is shared by all attempts."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(offset)
+            return handle.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def _wait_until_ready(
-    what: str, proc: subprocess.Popen[bytes], probe: Callable[[], bool], log: Path
+    what: str,
+    proc: subprocess.Popen[bytes],
+    probe: Callable[[], bool],
+    log: Path,
+    log_offset: int = 0,
 ) -> None:
+    """Return once `probe` answers; raise PortInUse when the server exited because its
+    port was taken, StartupError for any other exit or a timeout."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
+        # Sleeping first lets a server that cannot bind exit before the probe knocks on a
+        # port that someone else holds.
+        time.sleep(0.1)
         if proc.poll() is not None:
+            if any(marker in _log_since(log, log_offset) for marker in PORT_IN_USE_MARKERS):
+                raise PortInUse(what)
             raise _report_startup_failure(what, log, f"exited with code {proc.returncode}")
         if probe():
             return
-        time.sleep(0.1)
     raise _report_startup_failure(what, log, f"not answering after {STARTUP_TIMEOUT:.0f}s")
 
 
-def postgres_answers(url: str) -> bool:
-    """Ready means a real connection runs a query, not merely an open TCP port."""
+def _start_on_a_free_port(
+    what: str,
+    start: Callable[[int], subprocess.Popen[bytes]],
+    probe: Callable[[int, subprocess.Popen[bytes]], bool],
+    log: Path,
+    started: list[subprocess.Popen[bytes]],
+    choose_port: Callable[[], int],
+) -> int:
+    """Start the server on a port from `choose_port` and return the port once it answers.
+
+    Each process is appended to `started` before it is waited for, so the caller's cleanup
+    stops it whatever happens. A start that lost its port to another process is retried on
+    a fresh one, up to PORT_ATTEMPTS times; any other failure raises StartupError at once.
+    """
+    ports: list[int] = []
+    while len(ports) < PORT_ATTEMPTS:
+        port = choose_port()
+        ports.append(port)
+        offset = log.stat().st_size if log.exists() else 0
+        proc = start(port)
+        started.append(proc)
+        try:
+            _wait_until_ready(what, proc, functools.partial(probe, port, proc), log, offset)
+        except PortInUse:
+            sys.stderr.write(f"with_services: {what}: port {port} was taken, trying another\n")
+            continue
+        return port
+    tried = ", ".join(str(port) for port in ports)
+    raise _report_startup_failure(what, log, f"every port tried was in use ({tried})")
+
+
+def postgres_answers(url: str, data: Path | None = None) -> bool:
+    """Ready means a real connection runs a query, not merely an open TCP port; given
+    `data`, the server must be the one serving that directory, not another one that holds
+    the port this one failed to bind."""
     import psycopg
 
     try:
         with psycopg.connect(url, connect_timeout=2) as conn:
-            conn.execute("SELECT 1").fetchone()
+            row = conn.execute("SELECT current_setting('data_directory')").fetchone()
     except psycopg.Error:
         return False
-    return True
+    return row is not None and (data is None or os.path.realpath(row[0]) == os.path.realpath(data))
 
 
-def redis_answers(port: int) -> bool:
-    """Ready means PING answers PONG (not LOADING, not a refused connection)."""
+def redis_answers(port: int, pid: int | None = None) -> bool:
+    """Ready means PING answers PONG (not LOADING, not a refused connection); given `pid`,
+    the server must be that process, not another one holding the port."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2, socket_connect_timeout=2)
+    # No retries inside the client: the caller's loop retries, and checks the process between.
+    client = redis.Redis(
+        host="127.0.0.1",
+        port=port,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        retry=Retry(NoBackoff(), 0),
+    )
     try:
-        return bool(client.ping())
+        if not client.ping():
+            return False
+        return pid is None or int(client.info("server")["process_id"]) == pid
     except redis.RedisError:
         return False
     finally:
@@ -260,8 +334,12 @@ def _run_in_own_group(argv: list[str], **popen_kwargs: Any) -> None:
         raise subprocess.CalledProcessError(returncode, argv)
 
 
+def _postgres_url(port: int) -> str:
+    return f"postgres://postgres@127.0.0.1:{port}/postgres"
+
+
 @contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
+def throwaway_postgres(choose_port: Callable[[], int] = free_port) -> Iterator[str]:
     initdb, postgres = find_binary("initdb"), find_binary("postgres")
     if not initdb or not postgres:
         raise SystemExit(
@@ -274,11 +352,9 @@ def throwaway_postgres() -> Iterator[str]:
     log = _new_log("shop-pg-")
     if as_postgres:
         os.chown(root, as_postgres["user"], as_postgres["group"])
-    proc: subprocess.Popen[bytes] | None = None
+    started: list[subprocess.Popen[bytes]] = []
     keep_log = False
     try:
-        port = free_port()
-        url = f"postgres://postgres@127.0.0.1:{port}/postgres"
         with log.open("ab") as out:
             try:
                 _run_in_own_group(
@@ -297,30 +373,38 @@ def throwaway_postgres() -> Iterator[str]:
                 raise _report_startup_failure(
                     "initdb", log, f"exited with code {exc.returncode}"
                 ) from exc
-            proc = subprocess.Popen(
-                [
-                    postgres,
-                    *("-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(root)),
-                    *("-c", "fsync=off", "-c", "synchronous_commit=off"),
-                    *("-c", "full_page_writes=off", "-c", "max_connections=200"),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=root,
-                start_new_session=True,  # a terminal's Ctrl-C must not stop it under the tests
-                preexec_fn=_die_with_parent(signal.SIGINT),
-                **as_postgres,
-            )
+
+        def start(port: int) -> subprocess.Popen[bytes]:
+            with log.open("ab") as out:
+                return subprocess.Popen(
+                    [
+                        postgres,
+                        *("-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(root)),
+                        *("-c", "fsync=off", "-c", "synchronous_commit=off"),
+                        *("-c", "full_page_writes=off", "-c", "max_connections=200"),
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=root,
+                    start_new_session=True,  # a terminal's Ctrl-C must not reach it
+                    preexec_fn=_die_with_parent(signal.SIGINT),
+                    **as_postgres,
+                )
+
+        def answers(port: int, proc: subprocess.Popen[bytes]) -> bool:
+            return postgres_answers(_postgres_url(port), data)
+
         try:
-            _wait_until_ready("postgres", proc, lambda: postgres_answers(url), log)
+            port = _start_on_a_free_port("postgres", start, answers, log, started, choose_port)
         except StartupError:
             keep_log = True
             raise
+        url = _postgres_url(port)
         print(f"with_services: throwaway PostgreSQL at {url} (data in {root})", flush=True)
         yield url
     finally:
-        if proc is not None:
+        for proc in started:
             stop_process(proc, signal.SIGINT, grace=15.0)  # SIGINT: fast shutdown
         shutil.rmtree(root, ignore_errors=True)
         if not keep_log:
@@ -328,7 +412,7 @@ def throwaway_postgres() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def throwaway_redis() -> Iterator[str]:
+def throwaway_redis(choose_port: Callable[[], int] = free_port) -> Iterator[str]:
     server = shutil.which("redis-server")
     if not server:
         raise SystemExit(
@@ -337,11 +421,11 @@ def throwaway_redis() -> Iterator[str]:
         )
     root = Path(tempfile.mkdtemp(prefix="shop-redis-"))
     log = _new_log("shop-redis-")
-    proc: subprocess.Popen[bytes] | None = None
+    started: list[subprocess.Popen[bytes]] = []
     keep_log = False
-    try:
-        port = free_port()
-        proc = subprocess.Popen(
+
+    def start(port: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 server,
                 *("--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
@@ -352,8 +436,13 @@ def throwaway_redis() -> Iterator[str]:
             start_new_session=True,
             preexec_fn=_die_with_parent(signal.SIGTERM),
         )
+
+    def answers(port: int, proc: subprocess.Popen[bytes]) -> bool:
+        return redis_answers(port, proc.pid)
+
+    try:
         try:
-            _wait_until_ready("redis-server", proc, lambda: redis_answers(port), log)
+            port = _start_on_a_free_port("redis-server", start, answers, log, started, choose_port)
         except StartupError:
             keep_log = True
             raise
@@ -361,7 +450,7 @@ def throwaway_redis() -> Iterator[str]:
         print(f"with_services: throwaway Redis at {url} (dir {root})", flush=True)
         yield url
     finally:
-        if proc is not None:
+        for proc in started:
             stop_process(proc, signal.SIGTERM, grace=10.0)
         shutil.rmtree(root, ignore_errors=True)
         if not keep_log:

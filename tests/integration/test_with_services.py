@@ -1,26 +1,30 @@
 """scripts/with_services.py leaves nothing behind: no server process, no temp directory.
 
-It used to start postgres through `runuser` as root and signal runuser on shutdown, so
-every run orphaned a postgres server; and a SIGTERM (CI cancelling) skipped cleanup. These
-tests run the real script around tiny commands and look for survivors in /proc.
+Most tests run the real script around tiny commands and look for survivors in /proc; the
+port-retry tests call its server context managers in-process, to hand them a taken port.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
+import psycopg
 import pytest
+import redis
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "with_services.py"
@@ -207,7 +211,7 @@ def around_shell(script: str) -> list[str]:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_stops_what_the_command_started_too(tmp_path: Path, signum: int) -> None:
     """The command's own children (pytest's stripe_sandbox server, a shell's background
-    job) used to outlive a SIGTERM: only the command itself was signalled."""
+    job) are signalled with it, so none outlives the run."""
     pidfile = tmp_path / "sleep.pid"
     proc = subprocess.Popen(
         around_shell(f"sleep 300 & echo $! > {pidfile}; wait"),
@@ -255,15 +259,39 @@ def test_processes_left_behind_by_a_finished_command_are_stopped(tmp_path: Path)
             os.kill(sleep_pid, signal.SIGKILL)
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.3, 0.6])
-def test_sigterm_during_initdb_leaves_no_temp_dir(delay: float) -> None:
-    """rmtree used to race initdb's bootstrap backend, which kept writing into the data
-    directory it was deleting; the temp dir survived the run."""
+# What a process of the run is doing, told by its command line; a phase counts as reached
+# once it or a later one is seen, so a phase too short to catch is not waited on forever.
+PHASES = {"bootstrap": "--boot", "post-bootstrap": "--single", "server": "fsync=off"}
+
+
+def _phase_reached(tmp: str) -> int:
+    """The latest PHASES index seen among the processes working in `tmp`, or -1."""
+    reached = -1
+    for proc_dir in Path("/proc").iterdir():
+        if not proc_dir.name.isdigit():
+            continue
+        try:
+            if not os.readlink(proc_dir / "cwd").startswith(tmp):
+                continue
+            cmdline = (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        for index, marker in enumerate(PHASES.values()):
+            if marker in cmdline:
+                reached = max(reached, index)
+    return reached
+
+
+@pytest.mark.parametrize("phase", list(PHASES))
+def test_sigterm_during_initdb_leaves_no_temp_dir(phase: str) -> None:
+    """The signal goes out once a process of the phase is seen (not after a fixed delay,
+    which landed in a different phase on every machine), and rmtree must not race initdb's
+    bootstrap backend, which writes into the directory being deleted."""
+    target = list(PHASES).index(phase)
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # noqa: S103 - as root, initdb runs as `postgres` and must enter it
         proc = subprocess.Popen(
-            # A command that outlasts the test: on a fast machine initdb, both servers and
-            # `true` finished before the signal at 0.6 s arrived.
+            # The command outlasts the test, so every phase ends with the signal's exit code.
             [sys.executable, str(SCRIPT), "--", "sleep", "30"],
             cwd=ROOT,
             env=_env(TMPDIR=tmp),
@@ -271,12 +299,11 @@ def test_sigterm_during_initdb_leaves_no_temp_dir(delay: float) -> None:
             stderr=subprocess.PIPE,
         )
         try:
-            deadline = time.monotonic() + 15
-            while not list(Path(tmp).glob("shop-pg-*/data/base")):
+            deadline = time.monotonic() + 30
+            while _phase_reached(tmp) < target:
                 assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                assert time.monotonic() < deadline, "initdb never started"
-                time.sleep(0.01)
-            time.sleep(delay)
+                assert time.monotonic() < deadline, f"{phase} never started"
+                time.sleep(0.005)
             proc.send_signal(signal.SIGTERM)
             returncode = proc.wait(timeout=20)
             stderr = proc.stderr.read().decode() if proc.stderr else ""
@@ -295,3 +322,118 @@ def test_sigterm_during_initdb_leaves_no_temp_dir(delay: float) -> None:
                     survivors.append(proc_dir.name)
         assert left == [], left
         assert survivors == []
+
+
+def _load_script() -> ModuleType:
+    """The script as a module (scripts/ is not a package), to call its context managers."""
+    spec = importlib.util.spec_from_file_location("with_services_under_test", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def with_services() -> ModuleType:
+    return _load_script()
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port another process holds, as when one grabs it between choosing and binding."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def own_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The servers' dirs and logs go here, so the test sees all they leave behind."""
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)  # noqa: S103 - as root, initdb runs as `postgres` and must enter it
+        monkeypatch.setattr(tempfile, "tempdir", tmp)
+        yield Path(tmp)
+
+
+def _taken_first(taken: int, module: ModuleType) -> tuple[Callable[[], int], list[int]]:
+    """A port chooser that hands out the taken port first, then free ones; and its picks."""
+    picks: list[int] = []
+
+    def choose() -> int:
+        port = taken if not picks else module.free_port()
+        picks.append(port)
+        return int(port)
+
+    return choose, picks
+
+
+def test_redis_started_on_a_taken_port_retries_on_a_fresh_one(
+    with_services: ModuleType, taken_port: int, own_tmpdir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    choose, picks = _taken_first(taken_port, with_services)
+    with with_services.throwaway_redis(choose_port=choose) as url:
+        client = redis.Redis.from_url(url)
+        try:
+            assert client.ping()
+        finally:
+            client.close()
+    assert picks[0] == taken_port
+    assert len(picks) == 2
+    assert url == f"redis://127.0.0.1:{picks[1]}/0"
+    assert f"port {taken_port} was taken, trying another" in capfd.readouterr().err
+    assert list(own_tmpdir.iterdir()) == []
+
+
+def test_postgres_started_on_a_taken_port_retries_on_a_fresh_one(
+    with_services: ModuleType, taken_port: int, own_tmpdir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    choose, picks = _taken_first(taken_port, with_services)
+    with (
+        with_services.throwaway_postgres(choose_port=choose) as url,
+        psycopg.connect(url) as conn,
+    ):
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    assert picks[0] == taken_port
+    assert len(picks) == 2
+    assert url == f"postgres://postgres@127.0.0.1:{picks[1]}/postgres"
+    assert f"port {taken_port} was taken, trying another" in capfd.readouterr().err
+    assert list(own_tmpdir.iterdir()) == []
+
+
+def test_port_retries_are_bounded(
+    with_services: ModuleType, taken_port: int, own_tmpdir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    picks: list[int] = []
+
+    def always_taken() -> int:
+        picks.append(taken_port)
+        return taken_port
+
+    with (
+        pytest.raises(with_services.StartupError, match="its log is kept"),
+        with_services.throwaway_redis(choose_port=always_taken),
+    ):
+        pytest.fail("redis-server cannot have started")
+    assert len(picks) == with_services.PORT_ATTEMPTS
+    assert "every port tried was in use" in capfd.readouterr().err
+    assert [p.name.startswith("shop-redis-") for p in own_tmpdir.iterdir()] == [True]
+
+
+def test_a_failure_other_than_a_taken_port_is_not_retried(
+    with_services: ModuleType, own_tmpdir: Path
+) -> None:
+    picks: list[int] = []
+
+    def out_of_range() -> int:
+        picks.append(70000)
+        return 70000
+
+    with (
+        pytest.raises(with_services.StartupError, match="exited with code"),
+        with_services.throwaway_redis(choose_port=out_of_range),
+    ):
+        pytest.fail("redis-server cannot have started")
+    assert picks == [70000]
