@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # TRACE, CONNECT and any method no view serves: 405 (with Allow) before anything runs.
+    "apps.core.security.RefuseUnservedMethodsMiddleware",
     # NUL in the path, query or form is a 400 before anything reaches PostgreSQL.
     "apps.core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -223,6 +225,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON bodies only, size- and depth-limited (4xx, never a RecursionError 500).
     "DEFAULT_PARSER_CLASSES": ["apps.core.api.BoundedJSONParser"],
+    "DEFAULT_METADATA_CLASS": "apps.core.api.EnvelopeMetadata",
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
     # Trust X-Forwarded-For only as far as our own proxies wrote it (see NUM_PROXIES).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
