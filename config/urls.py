@@ -5,8 +5,9 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView
 
+from apps.core.api_views import SchemaView
+from apps.core.api_views import not_found as api_not_found
 from apps.core.views import healthz
 
 # Uploads share the shop's origin: whatever a file holds (an SVG with a script that got
@@ -29,8 +30,10 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponseBase:
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/", include("apps.cart.api_urls")),
+    # Last of /api/: whatever no API route matched is the envelope's 404, not HTML.
+    re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("cart/", include("apps.cart.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("", include("apps.storefront.urls")),

@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
@@ -21,12 +21,16 @@ from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.json import strict_constant
 
 from apps.core.request_context import request_id_var
+
+if TYPE_CHECKING:  # rest_framework.views reads DEFAULT_PARSER_CLASSES, defined here
+    from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
@@ -305,6 +309,14 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         "An unexpected error occurred. Please try again.",
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+class EnvelopeMetadata(SimpleMetadata):
+    """OPTIONS answers in the envelope as well (DRF's default is a bare object)."""
+
+    def determine_metadata(self, request: Request, view: "APIView") -> dict[str, object]:
+        data = super().determine_metadata(request, view)
+        return {"success": True, "data": data, "metadata": metadata(request)}
 
 
 # --- OpenAPI shapes of the envelope (drf-spectacular components) -----------------------
