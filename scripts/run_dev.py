@@ -128,8 +128,8 @@ def main(argv: list[str]) -> int:
             time.sleep(0.1)
     finally:
         if received or any(p.poll() is None for p in children.values()):
-            # Ctrl-C reaches only this script now (the children have their own sessions):
-            # pass SIGINT on as SIGINT, anything else as SIGTERM.
+            # Ctrl-C reaches only this script (the children have their own sessions): pass
+            # SIGINT on as SIGINT, anything else as SIGTERM.
             first = received[0] if received else signal.SIGTERM
             stop(children, signal.SIGINT if first == signal.SIGINT else signal.SIGTERM)
     return 128 + received[0]

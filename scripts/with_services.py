@@ -1,19 +1,44 @@
-"""Run a command with PostgreSQL and Redis available, starting throwaway ones if needed.
+"""The test harness: run a command with PostgreSQL and Redis, starting throwaway ones.
 
     python scripts/with_services.py -- pytest -q
 
-When DATABASE_URL and REDIS_URL are already set they are used as they are. Otherwise a
-PostgreSQL cluster is initdb'd in a temporary directory and a redis-server started, each
-on a free port, and both are stopped (and deleted) when the command ends, also when this
-script is interrupted or terminated (SIGINT, SIGTERM, SIGHUP: CI cancelling a job). The
-command runs in its own session; stopping it signals its whole process group, so whatever
-it started (a server a test launched, a shell's background job) goes with it.
+`make test` runs pytest through this script (after installing requirements-dev.txt and
+checking that the PostgreSQL server, `redis-server` and Chromium are installed), and
+`make bench` its benchmarks.
 
-initdb and postgres refuse to run as root, so under root they are started directly as the
-`postgres` user (no `runuser` in between), which keeps the real server pid here: stopping
-it is a fast shutdown of that pid, not a signal to a wrapper that leaves the server behind.
-Servers count as started only when they answer (`SELECT 1`, `PING`). When one fails to
-start, the tail of its log is printed and the log file is kept.
+Which servers. The command gets DATABASE_URL and REDIS_URL (and CELERY_BROKER_URL, which
+defaults to REDIS_URL). A variable already set in the environment is used as it is, and
+that server's package is then not needed; otherwise a throwaway server is started for it:
+a PostgreSQL cluster initdb'd in a temporary directory (`shop-pg-*`; trust auth, user
+`postgres`, fsync off) and a redis-server without persistence (`shop-redis-*`, 64
+databases), each on a free 127.0.0.1 port. A port taken by another process between
+choosing and binding it (the server's log says so) is retried on a fresh one, up to
+PORT_ATTEMPTS times. The URLs are printed (`with_services: throwaway PostgreSQL at ...`).
+
+Root or not. initdb and postgres refuse to run as root, so under root they are started
+directly as the `postgres` system user (no `runuser` in between, so the pid here is the
+server's own and stopping it is a fast shutdown of that pid); without root they run as the
+caller. redis-server runs as the caller either way.
+
+Started means answering. A server counts as up once it answers as itself (`SELECT 1` on a
+connection to its own data directory; `PING` from its own process id), never merely an
+open port. When one fails to start, the tail of its log is printed and the log file is
+kept (its path is printed); the script exits 1.
+
+Signals. The command runs in its own session, so its process group holds whatever it
+starts (the sandbox server pytest launches, a shell's background job). When the command
+ends, or this script gets SIGINT, SIGTERM or SIGHUP (Ctrl-C; CI cancelling a job), the
+whole group is signalled: a SIGINT is passed on as SIGINT first, then SIGTERM, then
+SIGKILL after a grace period (INTERRUPT_GRACE, CHILD_GRACE); processes the command left
+behind when it ended on its own get the same. Then both servers are shut down and their
+directories deleted. A signal during initdb kills it with its bootstrap backend and waits
+for them before the directory is removed. A signal that arrives while cleaning up waits
+for the cleanup. The exit code is the command's, or 128 + the signal number.
+
+Leftovers. None on any of those paths: no server process, no temporary directory; only the
+log of a server that failed to start is kept. Should this script itself be killed with
+SIGKILL, the servers still stop (the kernel's parent-death signal); their temporary
+directories are then left in TMPDIR.
 """
 
 from __future__ import annotations
@@ -120,7 +145,7 @@ def find_binary(name: str) -> str | None:
 def _die_with_parent(signum: int) -> Callable[[], None]:
     """preexec_fn: the kernel sends `signum` to the process if this script dies, even by
     SIGKILL, so a server never outlives its harness. Runs after the uid switch, which
-    would otherwise clear it. (Linux only; elsewhere a no-op.)"""
+    would clear it if set earlier. (Linux only; elsewhere a no-op.)"""
 
     def preexec() -> None:
         with contextlib.suppress(OSError, AttributeError):
@@ -314,7 +339,7 @@ def _run_in_own_group(argv: list[str], **popen_kwargs: Any) -> None:
 
     initdb forks a bootstrap backend that keeps writing into the data directory; when we
     are interrupted meanwhile, its whole group is killed and waited for before the caller's
-    cleanup deletes that directory (killing initdb alone left the backend writing on).
+    cleanup deletes that directory (killing initdb alone would leave the backend writing).
     """
     proc = subprocess.Popen(
         argv,
@@ -462,7 +487,7 @@ def stop_command(proc: subprocess.Popen[bytes], state: SignalState) -> None:
 
     The command runs in its own session, so its process group holds whatever it started
     (pytest's stripe_sandbox server, `sleep &` in a shell) and the whole group is
-    signalled. After our SIGINT (a terminal's Ctrl-C no longer reaches the command's own
+    signalled. After our SIGINT (a terminal's Ctrl-C does not reach the command's own
     group) it gets SIGINT first, for INTERRUPT_GRACE; then SIGTERM for CHILD_GRACE; then
     SIGKILL. Processes the command left running when it ended on its own get the same.
     """

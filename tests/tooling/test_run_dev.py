@@ -1,10 +1,9 @@
 """`make run` stops everything it started: runserver (with its autoreloader child) and the
 Stripe sandbox, on SIGTERM to make itself, on a signal to the launcher, or when one dies.
 
-The recipe used to background the sandbox and trap signals in bash, but bash runs a trap
-only after its foreground command (runserver) ends, so `kill -TERM <make pid>` left both
-servers holding their ports. These tests run the real launcher (scripts/run_dev.py) and
-the real servers on free ports; only migrate/seed_demo are skipped (a stand-in python).
+A Python launcher, not a bash trap: bash runs a trap only after its foreground command
+(runserver) ends. These tests run the real launcher (scripts/run_dev.py) and the real
+servers on free ports; only migrate/seed_demo are skipped (a stand-in python).
 """
 
 from __future__ import annotations

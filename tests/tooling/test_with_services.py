@@ -284,9 +284,9 @@ def _phase_reached(tmp: str) -> int:
 
 @pytest.mark.parametrize("phase", list(PHASES))
 def test_sigterm_during_initdb_leaves_no_temp_dir(phase: str) -> None:
-    """The signal goes out once a process of the phase is seen (not after a fixed delay,
-    which landed in a different phase on every machine), and rmtree must not race initdb's
-    bootstrap backend, which writes into the directory being deleted."""
+    """The signal goes out once a process of the phase is seen, so each case lands in the
+    phase it names on any machine; rmtree must not race initdb's bootstrap backend, which
+    writes into the directory being deleted."""
     target = list(PHASES).index(phase)
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # noqa: S103 - as root, initdb runs as `postgres` and must enter it
