@@ -23,6 +23,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.parsers import JSONParser
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.json import strict_constant
@@ -56,16 +57,51 @@ class SessionAuthenticationWithoutCsrf(SessionAuthentication):
         return None
 
 
-class SessionCookieScheme(OpenApiAuthenticationExtension):
-    """Documents our session auth classes (with or without CSRF) in the OpenAPI schema."""
+def _session_cookie(description: str) -> dict[str, str]:
+    return {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": settings.SESSION_COOKIE_NAME,
+        "description": description,
+    }
 
-    target_class = "rest_framework.authentication.SessionAuthentication"
-    match_subclasses = True
-    name = "sessionCookie"
+
+class CsrfSessionCookieScheme(OpenApiAuthenticationExtension):
+    """CsrfSessionAuthentication in the schema: the session cookie, and on unsafe methods
+    the CSRF token header as well (guests included)."""
+
+    target_class = CsrfSessionAuthentication
+    name = ["sessionCookie", "csrfToken"]
+    priority = 1
+
+    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]]:
+        if str(getattr(auto_schema, "method", "GET")).upper() in SAFE_METHODS:
+            return {"sessionCookie": []}
+        return {"sessionCookie": [], "csrfToken": []}
+
+    def get_security_definition(self, auto_schema: object) -> list[dict[str, str]]:
+        return [
+            _session_cookie("Your session: a guest's cart lives in it too."),
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-CSRFToken",
+                "description": f"The value of the {settings.CSRF_COOKIE_NAME} cookie (set by "
+                "POST /api/cart and GET /api/cart/{id}); required on every unsafe method.",
+            },
+        ]
+
+
+class CsrfExemptSessionCookieScheme(OpenApiAuthenticationExtension):
+    """SessionAuthenticationWithoutCsrf in the schema: the same session cookie under its own
+    name (one name per auth class, or drf-spectacular reports a component collision)."""
+
+    target_class = SessionAuthenticationWithoutCsrf
+    name = "sessionCookieCsrfExempt"
     priority = 1
 
     def get_security_definition(self, auto_schema: object) -> dict[str, str]:
-        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+        return _session_cookie("Your session cookie; this operation needs no CSRF token.")
 
 
 # No request body of ours nests deeper than a few levels; this leaves room and stays far
@@ -362,3 +398,21 @@ def envelope(
 
 
 ERROR_ENVELOPE = envelope("ErrorEnvelope", None, error=True)
+
+
+def describe_body_limits(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every operation that takes a body may answer
+    413 PAYLOAD_TOO_LARGE (BoundedJSONParser), in the error envelope."""
+    if "ErrorEnvelope" not in result.get("components", {}).get("schemas", {}):
+        return result
+    too_large = {
+        "description": "PAYLOAD_TOO_LARGE: the body is over DATA_UPLOAD_MAX_MEMORY_SIZE",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("413", too_large)
+    return result

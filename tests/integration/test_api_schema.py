@@ -4,10 +4,12 @@ ApiResponse envelope for successes and errors, and real responses validate again
 
 import copy
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from jsonschema import Draft202012Validator
 
@@ -233,3 +235,72 @@ def test_real_responses_validate_against_the_schema(schema: dict[str, Any]) -> N
         (coupon_url, "delete", 200),
         (coupon_url, "delete", 404),
     } <= seen
+
+
+def _request_schema(schema: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    root = copy.deepcopy(_component(schema, body))
+    return {**root, "components": copy.deepcopy(schema["components"])}
+
+
+def _schema_accepts(request_schema: dict[str, Any], body: object) -> bool:
+    return Draft202012Validator(request_schema).is_valid(body)
+
+
+def test_request_bodies_say_what_the_server_refuses(schema: dict[str, Any]) -> None:
+    """Unknown fields are refused (additionalProperties: false, nested customizations
+    too) and adding an item needs a variantId or a productId: the schema said neither, so
+    generated clients and fuzzers sent bodies the server always refuses."""
+    for (path, method), has_body in CART_OPERATIONS.items():
+        if has_body:
+            body = _request_schema(schema, path, method)
+            assert body["additionalProperties"] is False, (path, method)
+    components = schema["components"]["schemas"]
+    assert components["CustomizationIn"]["additionalProperties"] is False
+    add_item = components["AddItemIn"]
+    assert add_item["required"] == ["quantity"]
+    assert add_item["anyOf"] == [{"required": ["variantId"]}, {"required": ["productId"]}]
+
+
+def test_the_request_schema_and_the_server_agree(schema: dict[str, Any], client: Client) -> None:
+    """Bodies the schema refuses, the server refuses (400); one it accepts is added."""
+    add_item = _request_schema(schema, "/api/cart/{cart_id}/items", "post")
+    variant = ProductVariant.objects.get(product=make_product(price="5.00", stock=5))
+    cid = client.post("/api/cart").json()["data"]["id"]
+    refused: list[dict[str, object]] = [
+        {"quantity": 1},
+        {"variantId": variant.pk, "quantity": 1, "colour": "red"},
+        {"variantId": variant.pk, "quantity": 1, "customizations": [{"type": "x", "y": 1}]},
+        {"variantId": variant.pk},
+    ]
+    for body in refused:
+        assert not _schema_accepts(add_item, body), body
+        response = client.post(f"/api/cart/{cid}/items", body, content_type="application/json")
+        assert response.status_code == 400, body
+    accepted = {"variantId": variant.pk, "quantity": 1}
+    assert _schema_accepts(add_item, accepted)
+    response = client.post(f"/api/cart/{cid}/items", accepted, content_type="application/json")
+    assert response.status_code == 201
+
+
+def test_schema_generates_without_warnings_and_validates() -> None:
+    """drf-spectacular warned about two `sessionCookie` components (one auth class with
+    CSRF, one without); --fail-on-warn turns any warning into a failure."""
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull)
+
+
+def test_unsafe_methods_document_the_csrf_header(schema: dict[str, Any]) -> None:
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["csrfToken"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-CSRFToken",
+        "description": schemes["csrfToken"]["description"],
+    }
+    create = schema["paths"]["/api/cart"]["post"]["security"]
+    assert {"sessionCookieCsrfExempt": []} in create
+    assert schema["paths"]["/api/cart/{cart_id}"]["get"]["security"][0] == {"sessionCookie": []}
+    for (path, method), _ in CART_OPERATIONS.items():
+        if method != "get" and path != "/api/cart":
+            requirement = schema["paths"][path][method]["security"][0]
+            assert requirement == {"sessionCookie": [], "csrfToken": []}, (path, method)
