@@ -1,6 +1,7 @@
 """Money helpers: Decimal everywhere, integer minor units only at the Stripe boundary.
 
-Rounding is half-up to the currency's minor unit, once per line.
+Rounding is half-up to the currency's minor unit, once per line. The currency is always
+given: a default would silently round yen to cents.
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -42,25 +43,25 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
     return result
 
 
-def quantize(value: Decimal | int | str, currency: str = "USD") -> Decimal:
+def quantize(value: Decimal | int | str, currency: str) -> Decimal:
     """Round half-up to the currency's minor unit (cents for USD)."""
     places = Decimal(1).scaleb(-_exponent(currency))
     return to_decimal(value).quantize(places, rounding=ROUND_HALF_UP)
 
 
-def to_minor_units(value: Decimal | int | str, currency: str = "USD") -> int:
+def to_minor_units(value: Decimal | int | str, currency: str) -> int:
     """Decimal amount -> integer minor units, as Stripe wants (12.34 USD -> 1234)."""
     return int(quantize(value, currency).scaleb(_exponent(currency)))
 
 
-def from_minor_units(amount: int, currency: str = "USD") -> Decimal:
+def from_minor_units(amount: int, currency: str) -> Decimal:
     """Integer minor units from Stripe -> Decimal amount (1234 -> 12.34 USD)."""
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise MoneyError(f"minor units must be an int, got {type(amount).__name__}")
     return quantize(Decimal(amount).scaleb(-_exponent(currency)), currency)
 
 
-def format_money(value: Decimal, currency: str = "USD") -> str:
+def format_money(value: Decimal, currency: str) -> str:
     """Human display: $1,234.50."""
     amount = quantize(value, currency)
     symbol = CURRENCY_SYMBOLS.get(currency.upper(), currency.upper() + " ")

@@ -105,7 +105,7 @@ def allocate(
     amount: Decimal,
     weights: Mapping[int, Decimal],
     caps: Mapping[int, Decimal],
-    currency: str = "USD",
+    currency: str,
 ) -> dict[int, Decimal]:
     """Split `amount` over lines in proportion to `weights`, rounded per line, never more
     than a line's cap. The rounding remainder goes to the largest line (then the next
@@ -173,8 +173,8 @@ def compute_discounts(
     lines: Sequence[DiscountLine],
     coupons: Sequence[DiscountCoupon],
     *,
+    currency: str,
     priority: Sequence[str] = DEFAULT_PRIORITY,
-    currency: str = "USD",
 ) -> DiscountResult:
     line_totals = {line.line_id: quantize(line.total, currency) for line in lines}
     subtotal = sum(line_totals.values(), ZERO)

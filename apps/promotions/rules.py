@@ -140,7 +140,7 @@ def validate_coupon(
     *,
     lines: Sequence[DiscountLine],
     now: datetime,
-    currency: str = "USD",
+    currency: str,
     check_usage: bool = True,
 ) -> list[Problem]:
     """Everything that makes this coupon unusable on these lines right now."""

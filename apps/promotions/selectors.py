@@ -149,8 +149,8 @@ def check_code(
     lines: Sequence[DiscountLine],
     applied: Sequence[CouponFacts],
     user: AbstractBaseUser | AnonymousUser | None,
+    currency: str,
     email: str = "",
-    currency: str = "USD",
     policy: CombinabilityPolicy | None = None,
     now: datetime | None = None,
 ) -> CouponCheck:

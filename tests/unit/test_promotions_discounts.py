@@ -68,7 +68,7 @@ def coupons_strategy(draw: st.DrawFn) -> list[DiscountCoupon]:
 @settings(max_examples=300, deadline=None)
 @given(lines=lines_strategy(), coupons=coupons_strategy())
 def test_engine_invariants(lines: list[DiscountLine], coupons: list[DiscountCoupon]) -> None:
-    result = compute_discounts(lines, coupons)
+    result = compute_discounts(lines, coupons, currency="USD")
     totals = {line.line_id: line.unit_price * line.quantity for line in lines}
     assert result.subtotal == sum(totals.values(), Decimal("0"))
     # Never more than a line's total, never negative, always whole cents.
@@ -107,7 +107,7 @@ def test_allocation_is_exact_proportional_and_capped(
     amount: Decimal, weights: list[Decimal]
 ) -> None:
     by_line = dict(enumerate(weights))
-    shares = allocate(amount, by_line, by_line)
+    shares = allocate(amount, by_line, by_line, "USD")
     total = sum(by_line.values(), Decimal("0"))
     assert sum(shares.values(), Decimal("0")) == min(amount, total)
     for i, share in shares.items():
@@ -120,7 +120,7 @@ def test_allocation_is_exact_proportional_and_capped(
 @given(lines=lines_strategy())
 def test_percentage_of_full_cart_matches_rounded_percentage(lines: list[DiscountLine]) -> None:
     coupon = DiscountCoupon(1, "TEN", PERCENTAGE, Decimal("10"))
-    result = compute_discounts(lines, [coupon])
+    result = compute_discounts(lines, [coupon], currency="USD")
     expected = (result.subtotal * Decimal("0.10")).quantize(CENT, rounding=ROUND_HALF_UP)
     assert result.total_discount == expected
 
@@ -131,9 +131,13 @@ def test_remainder_goes_to_largest_line() -> None:
         DiscountLine(2, 2, Decimal("10.00"), 1),
         DiscountLine(3, 3, Decimal("20.00"), 1),
     ]
-    result = compute_discounts(lines, [DiscountCoupon(1, "ONE", FIXED_AMOUNT, Decimal("1.00"))])
+    result = compute_discounts(
+        lines, [DiscountCoupon(1, "ONE", FIXED_AMOUNT, Decimal("1.00"))], currency="USD"
+    )
     assert result.per_line == {1: Decimal("0.25"), 2: Decimal("0.25"), 3: Decimal("0.50")}
-    odd = compute_discounts(lines, [DiscountCoupon(1, "ODD", FIXED_AMOUNT, Decimal("0.03"))])
+    odd = compute_discounts(
+        lines, [DiscountCoupon(1, "ODD", FIXED_AMOUNT, Decimal("0.03"))], currency="USD"
+    )
     # 0.0075 -> 0.01, 0.0075 -> 0.01, 0.015 -> 0.02 = 0.04; the largest line gives a cent back.
     assert odd.total_discount == Decimal("0.03")
     assert odd.per_line[3] == Decimal("0.01")
@@ -142,7 +146,7 @@ def test_remainder_goes_to_largest_line() -> None:
 def test_buy_two_get_one_half_price_discounts_the_cheapest_unit() -> None:
     lines = [DiscountLine(1, 1, Decimal("30.00"), 2), DiscountLine(2, 2, Decimal("10.00"), 1)]
     coupon = DiscountCoupon(1, "B2G1", BUY_X_GET_Y, Decimal("50"), buy_quantity=2, get_quantity=1)
-    result = compute_discounts(lines, [coupon])
+    result = compute_discounts(lines, [coupon], currency="USD")
     assert result.total_discount == Decimal("5.00")
     assert result.per_line[2] == Decimal("5.00")
 
@@ -150,18 +154,20 @@ def test_buy_two_get_one_half_price_discounts_the_cheapest_unit() -> None:
 def test_fixed_amount_never_exceeds_the_cart_and_priority_orders_coupons() -> None:
     lines = [DiscountLine(1, 1, Decimal("20.00"), 1)]
     fixed = DiscountCoupon(1, "FIVE", FIXED_AMOUNT, Decimal("50.00"))
-    assert compute_discounts(lines, [fixed]).total_discount == Decimal("20.00")
+    assert compute_discounts(lines, [fixed], currency="USD").total_discount == Decimal("20.00")
     pct = DiscountCoupon(2, "TEN", PERCENTAGE, Decimal("10"))
     five = DiscountCoupon(1, "FIVE", FIXED_AMOUNT, Decimal("5.00"))
     # Percentage first (default priority): 2.00 off 20, then 5 off the remaining 18.
-    result = compute_discounts(lines, [five, pct])
+    result = compute_discounts(lines, [five, pct], currency="USD")
     assert [c.amount for c in result.coupons] == [Decimal("5.00"), Decimal("2.00")]
     # Fixed first: 5 off, then 10% of 15 = 1.50.
-    result = compute_discounts(lines, [five, pct], priority=[FIXED_AMOUNT, PERCENTAGE])
+    result = compute_discounts(
+        lines, [five, pct], currency="USD", priority=[FIXED_AMOUNT, PERCENTAGE]
+    )
     assert [c.amount for c in result.coupons] == [Decimal("5.00"), Decimal("1.50")]
 
 
 def test_maximum_discount_caps_a_percentage() -> None:
     lines = [DiscountLine(1, 1, Decimal("500.00"), 1)]
     coupon = DiscountCoupon(1, "BIG", PERCENTAGE, Decimal("50"), maximum_discount=Decimal("25"))
-    assert compute_discounts(lines, [coupon]).total_discount == Decimal("25.00")
+    assert compute_discounts(lines, [coupon], currency="USD").total_discount == Decimal("25.00")

@@ -44,7 +44,7 @@ def codes(problems: list[rules.Problem]) -> list[str]:
 
 
 def test_valid_coupon_has_no_problems() -> None:
-    assert validate_coupon(facts(), lines=LINES, now=NOW) == []
+    assert validate_coupon(facts(), lines=LINES, now=NOW, currency="USD") == []
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_valid_coupon_has_no_problems() -> None:
     ],
 )
 def test_each_reason(kwargs: dict[str, Any], code: str) -> None:
-    assert codes(validate_coupon(facts(**kwargs), lines=LINES, now=NOW)) == [code]
+    assert codes(validate_coupon(facts(**kwargs), lines=LINES, now=NOW, currency="USD")) == [code]
 
 
 def test_every_reason_is_reported_together() -> None:
@@ -71,18 +71,23 @@ def test_every_reason_is_reported_together() -> None:
         ),
         lines=LINES,
         now=NOW,
+        currency="USD",
     )
     assert codes(problems) == [rules.INACTIVE, rules.EXPIRED, rules.MINIMUM_NOT_MET]
 
 
 def test_minimum_message_says_how_much_more() -> None:
-    problems = validate_coupon(facts(minimum_order_amount=Decimal("30.00")), lines=LINES, now=NOW)
+    problems = validate_coupon(
+        facts(minimum_order_amount=Decimal("30.00")), lines=LINES, now=NOW, currency="USD"
+    )
     assert problems[0].message.startswith("Spend $10.00 more")
 
 
 def test_buy_x_get_y_needs_enough_units() -> None:
     coupon = facts("buy_x_get_y", buy_quantity=2, get_quantity=1)
-    assert codes(validate_coupon(coupon, lines=LINES, now=NOW)) == [rules.NOT_APPLICABLE]
+    assert codes(validate_coupon(coupon, lines=LINES, now=NOW, currency="USD")) == [
+        rules.NOT_APPLICABLE
+    ]
 
 
 POLICY = CombinabilityPolicy(max_coupons_per_order=3)

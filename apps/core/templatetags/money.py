@@ -1,4 +1,4 @@
-"""{{ amount|money:"USD" }} renders a Decimal as $1,234.50."""
+"""{{ amount|money:currency }} renders a Decimal as $1,234.50 (the currency is required)."""
 
 from decimal import Decimal
 
@@ -10,11 +10,11 @@ register = template.Library()
 
 
 @register.filter(name="money")
-def money(value: Decimal | int | str | None, currency: str = "USD") -> str:
+def money(value: Decimal | int | str | None, currency: str) -> str:
     if value is None or value == "":
         return ""
     try:
-        return format_money(Decimal(value), currency or "USD")
+        return format_money(Decimal(value), currency)
     except (MoneyError, ArithmeticError, ValueError):
         return ""
 
