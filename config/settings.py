@@ -234,16 +234,16 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-}
-
-# --- Catalog -----------------------------------------------------------------------
-
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # Unknown fields refused, one of variantId/productId required; every body may be 413.
         "apps.cart.schema.describe_cart_input",
         "apps.core.api.describe_body_limits",
     ],
+}
+
+# --- Catalog -----------------------------------------------------------------------
+
 CATALOG_PAGE_SIZE = env.int("CATALOG_PAGE_SIZE", default=24)
 
 # --- Cart and promotions -------------------------------------------------------------
