@@ -9,6 +9,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from csp.constants import NONE, SELF
 
 from apps.core.logging import LOG_CONFIG_BASE, json_log_handler
 
@@ -59,6 +60,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response, errors included.
+    "csp.middleware.CSPMiddleware",
+    "apps.core.security.PermissionsPolicyMiddleware",
     # TRACE, CONNECT and any method no view serves: 405 (with Allow) before anything runs.
     "apps.core.security.RefuseUnservedMethodsMiddleware",
     # NUL in the path, query or form is a 400 before anything reaches PostgreSQL.
@@ -284,6 +288,37 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): everything from the shop's own origin, nothing
+# inline (templates load static/js files and pass data in <script type="application/json">
+# blocks, which never run), never framed, forms posted only here. /media/ sends its own
+# stricter policy (config/urls.py MEDIA_HEADERS), which the middleware leaves alone.
+# Payments: "Pay" answers a form post with a 303 to Stripe Checkout, and Chrome applies
+# form-action to a form's redirects (not every browser does), so Checkout's origin (and
+# the sandbox's in dev and tests) must join form-action then.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# Browser features no page uses, refused to every page and frame (apps/core/security.py).
+# Stripe Checkout runs on Stripe's own page, so "payment" is not needed here either.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
 # Production hardening is on unless relaxed (tests and local HTTP set SECURE_HTTPS=false).
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=not DEBUG)
 if SECURE_HTTPS:

@@ -1,7 +1,11 @@
-"""Edge rules every request shares: methods the shop never serves are refused."""
+"""Edge rules every response shares: methods the shop never serves, and Permissions-Policy.
+
+The Content-Security-Policy comes from django-csp (settings.CONTENT_SECURITY_POLICY).
+"""
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import Resolver404, resolve
 
@@ -54,4 +58,23 @@ class RefuseUnservedMethodsMiddleware:
             response["Allow"] = ", ".join(allow)
         else:
             response = HttpResponseNotAllowed(allow)
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """Permissions-Policy (settings.PERMISSIONS_POLICY) on every response that has none:
+    no page of the shop uses a camera, microphone, location or payment API, so no page
+    (nor anything injected into one) gets to ask."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.header = ", ".join(
+            f"{feature}=({' '.join(allowlist)})"
+            for feature, allowlist in settings.PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.header and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = self.header
         return response
