@@ -8,7 +8,6 @@ from django.contrib.auth.models import AbstractBaseUser, User
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,22 +15,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts.forms import SignInForm, SignUpForm
 from apps.accounts.hooks import on_sign_in
 from apps.accounts.services import EmailTaken, create_customer
+from apps.core.redirects import safe_next_url
 
 
 def _next_url(request: HttpRequest) -> str:
-    """Where to go after signing in: a same-site URL, else home. Control characters are
-    refused (a newline in a Location header would be a 500, or a header injection)."""
+    """Where to go after signing in: a same-site URL, else home."""
     target = str(request.POST.get("next") or request.GET.get("next") or "")
-    if (
-        target
-        and len(target) <= 2000
-        and target.isprintable()
-        and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return target
-    return reverse("catalog:home")
+    return safe_next_url(request, target, fallback=reverse("catalog:home"))
 
 
 def _sign_in(request: HttpRequest, user: AbstractBaseUser) -> None:

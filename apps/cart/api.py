@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from apps.cart import selectors, services
 from apps.cart.calculations import PricedCart
-from apps.cart.errors import CartError, CartGone, CartNotActive, StaleCart
+from apps.cart.errors import STALE_MESSAGE, CartError, CartGone, CartNotActive, StaleCart
 from apps.cart.models import Cart
 from apps.cart.serializers import (
     AddItemIn,
@@ -193,7 +193,7 @@ class CartItemsApi(CartApiView):
             cart,
             lambda: services.add_line(
                 cart,
-                services.resolve_variant_id(
+                selectors.resolve_variant_id(
                     variant_id=data.get("variantId"),  # type: ignore[arg-type]
                     product_id=data.get("productId"),  # type: ignore[arg-type]
                 ),
@@ -300,7 +300,7 @@ class CartCouponsApi(CartApiView):
         if applied is None:  # removed by a concurrent request before we read the cart
             raise ApiError(
                 "CART_VERSION_CONFLICT",
-                "Your cart changed in another tab or window; here is the current cart.",
+                STALE_MESSAGE,
                 status_code=status.HTTP_409_CONFLICT,
                 data=cart_data(*view),
             )

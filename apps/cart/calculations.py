@@ -158,7 +158,7 @@ def line_problems(
     An unavailable product is the only reason given (nothing else matters)."""
     name = line.product_name
     total = line.quantity if variant_total is None else variant_total
-    if not (line.product_active and line.variant_active):
+    if not line.sellable:
         return (f"{name} is no longer available; remove it to continue.",)
     found: list[str] = []
     if withdrawn:

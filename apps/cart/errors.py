@@ -3,6 +3,11 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# What a write based on an older version of the cart is told, on the page and in the API.
+STALE_MESSAGE = (
+    "Your cart changed in another tab or window; here is the current cart. Nothing was changed."
+)
+
 
 @dataclass(frozen=True)
 class Detail:
@@ -73,8 +78,5 @@ class StaleCart(CartError):
     status = 409
 
     def __init__(self, current_version: int) -> None:
-        super().__init__(
-            "Your cart changed in another tab or window; here is the current cart. "
-            "Nothing was changed."
-        )
+        super().__init__(STALE_MESSAGE)
         self.current_version = current_version

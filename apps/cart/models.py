@@ -69,10 +69,6 @@ class Cart(TimeStampedModel):
     def __str__(self) -> str:
         return f"cart {self.pk} ({self.status})"
 
-    @property
-    def is_guest(self) -> bool:
-        return self.user_id is None
-
 
 class CartLine(TimeStampedModel):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")

@@ -15,10 +15,12 @@ from django.db.models import F, Prefetch, Sum
 from django.utils import timezone
 
 from apps.cart.calculations import PricedCart, price_cart
+from apps.cart.errors import Detail, ProductUnavailable
 from apps.cart.models import Cart, CartLine
 from apps.cart.snapshot import AppliedCouponSnapshot, CartSnapshot, LineSnapshot
-from apps.catalog.models import ProductImage
+from apps.catalog.models import ProductImage, ProductVariant
 from apps.catalog.selectors import CategoryTree, category_tree
+from apps.catalog.variants import is_sellable
 from apps.inventory.selectors import status_of
 from apps.promotions.models import Coupon
 from apps.promotions.rules import CombinabilityPolicy
@@ -130,8 +132,7 @@ def _line_snapshot(line: CartLine, tree: CategoryTree) -> LineSnapshot:
         added_customizations_price=line.customizations_price,
         current_price=variant.price,
         stock=status_of(getattr(variant, "stock", None)),
-        product_active=product.is_active,
-        variant_active=variant.is_active,
+        sellable=is_sellable(variant),
         category_ids=category_ids_for(product.category_id, tree),
         customizations=tuple(c for c in stored if isinstance(c, Mapping)),
         product_name=product.name,
@@ -186,3 +187,31 @@ def priced_cart(
         policy or CombinabilityPolicy.from_settings(),
         now or timezone.now(),
     )
+
+
+def resolve_variant_id(*, variant_id: int | None, product_id: int | None) -> int:
+    """The variant to add: the given one (which must belong to product_id when both are
+    given), or a product's only active variant."""
+    if variant_id is not None:
+        if (
+            product_id is not None
+            and not ProductVariant.objects.filter(pk=variant_id, product_id=product_id).exists()
+        ):
+            message = "That option does not belong to that product."
+            raise ProductUnavailable(message, details=[Detail("variantId", "mismatch", message)])
+        return variant_id
+    if product_id is None:
+        raise ProductUnavailable("Give a variantId.")
+    ids = list(
+        ProductVariant.objects.filter(product_id=product_id, is_active=True).values_list(
+            "pk", flat=True
+        )[:2]
+    )
+    if len(ids) != 1:
+        message = (
+            "That product could not be found."
+            if not ids
+            else "Choose an option: give the variantId."
+        )
+        raise ProductUnavailable(message, details=[Detail("variantId", "required", message)])
+    return ids[0]

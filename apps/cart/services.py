@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -38,16 +38,15 @@ from apps.cart.models import MAX_LINE_QUANTITY, Cart, CartCoupon, CartLine
 from apps.cart.selectors import (
     CART_SESSION_KEY,
     active_cart,
-    applied_coupons,
     load_cart_snapshot,
     session_hash,
 )
 from apps.catalog.models import ProductVariant
+from apps.catalog.variants import is_sellable
 from apps.inventory.availability import StockStatus
-from apps.inventory.selectors import status_of, statuses_for_variants
-from apps.promotions.models import Coupon
-from apps.promotions.rules import CombinabilityPolicy, Problem, check_combination, usage_problems
-from apps.promotions.selectors import check_code, customer_usage, facts_for
+from apps.inventory.selectors import status_of
+from apps.promotions.rules import ALREADY_APPLIED
+from apps.promotions.selectors import check_code
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +74,8 @@ def get_or_create_cart(*, user: User | None, session: SessionBase) -> Cart:
     Customers: one active cart per user, guarded by a partial unique constraint (insert,
     and on conflict read the winner). Guests: the cart id lives in the Django session,
     and one active guest cart per session is guarded the same way, so two first
-    requests of one session at once end with the same cart (before, each made one and
-    the cart whose session save lost was orphaned with its line)."""
+    requests of one session at once end with the same cart (otherwise the cart whose
+    session save lost would be orphaned with its line)."""
     found = active_cart(user=user, session=session)
     if found is not None:
         return found
@@ -114,7 +113,7 @@ def get_or_create_cart(*, user: User | None, session: SessionBase) -> Cart:
     return cart
 
 
-def _bump(cart: Cart, *also: str) -> None:
+def bump_version(cart: Cart, *also: str) -> None:
     """Every write bumps the version (and pushes the expiry back): a tab based on the
     cart as it was is refused with StaleCart. The caller holds the cart's row lock."""
     now = timezone.now()
@@ -143,7 +142,7 @@ def _write(cart: Cart, expected_version: int | None) -> Iterator[Cart]:
         if expected_version is not None and expected_version != locked.version:
             raise StaleCart(locked.version)
         yield locked
-        _bump(locked)
+        bump_version(locked)
     for name in ("version", "updated_at", "expires_at"):
         setattr(cart, name, getattr(locked, name))
 
@@ -170,7 +169,7 @@ def _sellable_variant(variant_id: int) -> ProductVariant:
             "That product could not be found.",
             details=[Detail("variantId", "not_found", "That product could not be found.")],
         )
-    if not variant.product.is_active or not variant.is_active:
+    if not is_sellable(variant):
         message = f"{variant.product.name} is no longer available."
         raise ProductUnavailable(message, details=[Detail("variantId", "inactive", message)])
     return variant
@@ -298,7 +297,7 @@ def set_quantity(
         else:
             if qty > line.quantity:
                 variant = line.variant
-                if not variant.product.is_active or not variant.is_active:
+                if not is_sellable(variant):
                     raise ProductUnavailable(f"{variant.product.name} is no longer available.")
                 others = sum(
                     x.quantity for x in _variant_lines(locked, variant.pk) if x.pk != line.pk
@@ -354,7 +353,7 @@ def apply_coupon(
         applied = [c.facts for c in snapshot.coupons]
         if any(c.code.lower() == text.lower() for c in applied):
             message = "That code is already applied to your cart."
-            raise CouponRejected(message, details=[Detail("code", "already_applied", message)])
+            raise CouponRejected(message, details=[Detail("code", ALREADY_APPLIED, message)])
         check = check_code(
             text,
             lines=discount_lines(snapshot),
@@ -376,203 +375,6 @@ def remove_coupon(cart: Cart, coupon_id: int, *, expected_version: int | None = 
         deleted, _ = CartCoupon.objects.filter(cart=locked, coupon_id=coupon_id).delete()
         if not deleted:
             raise LineNotFound("That code is not applied to your cart.")
-
-
-@dataclass
-class MergeResult:
-    cart: Cart | None
-    moved: int = 0
-    capped: list[str] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
-    dropped_coupons: list[str] = field(default_factory=list)
-
-    @property
-    def messages(self) -> list[str]:
-        notes = []
-        if self.moved:
-            notes.append("We added the items from your guest cart to your cart.")
-        notes += self.capped + self.dropped + self.dropped_coupons
-        return notes
-
-
-def merge_guest_cart(guest_cart_id: int | None, user: AbstractBaseUser) -> MergeResult:
-    """On sign-in: fold the guest cart into the customer's cart. Quantities of the same
-    item are summed and capped by available stock (and 99); the guest cart is deleted.
-    With no customer cart yet, the guest cart simply becomes the customer's.
-
-    Safe against concurrent sign-ins: both carts are locked and re-checked before anything
-    moves (a guest cart merges once), and when another request created or adopted the
-    customer's cart meanwhile (IntegrityError on the one-active-cart constraint) the merge
-    runs once more, into that cart."""
-    if guest_cart_id is None:
-        return MergeResult(None)
-    try:
-        return _merge_once(guest_cart_id, user)
-    except IntegrityError:
-        logger.info(
-            "guest cart merge raced another write; retrying",
-            extra={"guest_cart_id": guest_cart_id, "user_id": user.pk},
-        )
-        return _merge_once(guest_cart_id, user)
-
-
-def _merge_once(guest_cart_id: int, user: AbstractBaseUser) -> MergeResult:
-    with transaction.atomic():
-        target_id = (
-            Cart.objects.filter(user_id=user.pk, status=Cart.Status.ACTIVE)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        # Lock both carts in primary-key order, then re-check what was read unlocked.
-        ids = [guest_cart_id] if target_id is None else [guest_cart_id, target_id]
-        locked = {
-            c.pk: c for c in Cart.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-        }
-        guest = locked.get(guest_cart_id)
-        if guest is None or guest.user_id is not None or guest.status != Cart.Status.ACTIVE:
-            return MergeResult(None)  # already merged, adopted, converted or expired
-        target = locked.get(target_id) if target_id is not None else None
-        if target is not None and (
-            target.status != Cart.Status.ACTIVE or target.user_id != user.pk
-        ):
-            target = None  # checked out meanwhile: the guest cart becomes the active one
-        if target is None:
-            adopted = MergeResult(guest)
-            _drop_used_up_coupons(guest, user, adopted)
-            guest.user_id = user.pk
-            guest.session_hash = ""
-            # One bump covers the new owner and any dropped codes: a tab still showing
-            # a dropped code is based on the old version and is refused.
-            _bump(guest, "user", "session_hash")
-            logger.info("guest cart adopted", extra={"cart_id": guest.pk, "user_id": user.pk})
-            return adopted
-        result = _merge_lines(guest, target)
-        _merge_coupons(guest, target, result, user)
-        guest.delete()
-        _bump(target)
-    logger.info(
-        "guest cart merged",
-        extra={"cart_id": target.pk, "guest_cart_id": guest_cart_id, "lines": result.moved},
-    )
-    return result
-
-
-def _merge_lines(guest: Cart, target: Cart) -> MergeResult:
-    """Move the guest's lines over. The stock cap is per variant: what the customer's cart
-    already holds of a variant (in any line) is counted first, and guest units are added
-    only up to what is available (and 99 per line). The customer's own lines are never
-    lowered; if they alone exceed stock, the cart page flags them."""
-    result = MergeResult(target)
-    guest_lines = list(
-        CartLine.objects.filter(cart=guest).select_related("variant__product").order_by("pk")
-    )
-    target_lines = list(CartLine.objects.select_for_update().filter(cart=target).order_by("pk"))
-    existing = {(line.variant_id, line.customizations_key): line for line in target_lines}
-    held: dict[int, int] = {}
-    for line in target_lines:
-        held[line.variant_id] = held.get(line.variant_id, 0) + line.quantity
-    statuses = statuses_for_variants(sorted({line.variant_id for line in guest_lines}))
-    for line in guest_lines:
-        name = line.variant.product.name
-        if not line.variant.product.is_active or not line.variant.is_active:
-            result.dropped.append(f"{name} is no longer available and was not added.")
-            continue
-        stock = statuses[line.variant_id]
-        mine = existing.get((line.variant_id, line.customizations_key))
-        base = mine.quantity if mine else 0
-        wanted = base + line.quantity
-        room = max(MAX_LINE_QUANTITY - base, 0)
-        if not stock.purchasable:
-            room = 0
-        elif stock.cap is not None:
-            room = min(room, max(stock.cap - held.get(line.variant_id, 0), 0))
-        added = min(line.quantity, room)
-        quantity = base + added
-        if quantity < 1:
-            result.dropped.append(
-                f"{name} is out of stock and was not added."
-                if not stock.purchasable
-                else f"{name} was not added: your cart already holds all we have of it."
-            )
-            continue
-        if added < line.quantity:
-            elsewhere = held.get(line.variant_id, 0) - base
-            more = f"; {elsewhere} more are in other lines of your cart" if elsewhere else ""
-            result.capped.append(
-                f"We could only keep {quantity} of {name} in your cart (you had {wanted}{more})."
-            )
-        if added == 0:
-            continue
-        held[line.variant_id] = held.get(line.variant_id, 0) + added
-        if mine is not None:
-            mine.quantity = quantity
-            mine.save(update_fields=["quantity", "updated_at"])
-        else:
-            CartLine.objects.create(
-                cart=target,
-                variant_id=line.variant_id,
-                quantity=quantity,
-                unit_price=line.unit_price,
-                customizations=line.customizations,
-                customizations_key=line.customizations_key,
-                customizations_price=line.customizations_price,
-            )
-        result.moved += 1
-    return result
-
-
-def _guest_code_dropped(coupon: Coupon, problems: Sequence[Problem]) -> str:
-    reasons = " ".join(p.message for p in problems)
-    return f"The code {coupon.code} from your guest cart was not kept: {reasons}"
-
-
-def _usage_problems(coupons: Sequence[Coupon], user: AbstractBaseUser) -> dict[int, list[Problem]]:
-    """The usage checks applying a code makes, now that the customer is known (a guest
-    cannot be matched to their past uses): overall limit and per-customer limit, by
-    account or the account's email. One query for all the codes."""
-    email = str(getattr(user, "email", "") or "")
-    used = customer_usage([c.pk for c in coupons], user=user, email=email)
-    return {
-        c.pk: usage_problems(facts_for(c, customer_usage_count=used.get(c.pk, 0))) for c in coupons
-    }
-
-
-def _drop_used_up_coupons(cart: Cart, user: AbstractBaseUser, result: MergeResult) -> None:
-    """An adopted guest cart keeps only the codes its new owner may still use."""
-    coupons = applied_coupons(cart)
-    problems = _usage_problems(coupons, user)
-    for coupon in coupons:
-        if problems[coupon.pk]:
-            CartCoupon.objects.filter(cart=cart, coupon=coupon).delete()
-            result.dropped_coupons.append(_guest_code_dropped(coupon, problems[coupon.pk]))
-
-
-def _merge_coupons(guest: Cart, target: Cart, result: MergeResult, user: AbstractBaseUser) -> None:
-    """Move the guest's codes over only where the customer may still use them (usage
-    limits, now that we know who they are) and they combine with the codes already kept
-    (the same `check_combination` as applying a code), so merging cannot stack codes
-    that could never be applied together. The customer's own codes win."""
-    policy = CombinabilityPolicy.from_settings()
-    kept = [facts_for(c) for c in applied_coupons(target)]
-    kept_ids = {f.coupon_id for f in kept}
-    guest_coupons = [c for c in applied_coupons(guest) if c.pk not in kept_ids]
-    usage = _usage_problems(guest_coupons, user)
-    moving: list[int] = []
-    for coupon in guest_coupons:
-        if coupon.pk in kept_ids:
-            continue
-        facts = facts_for(coupon)
-        problems = usage[coupon.pk] or check_combination(facts, kept, policy)
-        if problems:
-            result.dropped_coupons.append(_guest_code_dropped(coupon, problems))
-            continue
-        moving.append(coupon.pk)
-        kept.append(facts)
-        kept_ids.add(coupon.pk)
-    # Decided in applied order, inserted in coupon pk order: each insert takes FOR KEY
-    # SHARE on its coupon, and checkouts lock coupons in pk order too.
-    for coupon_id in sorted(moving):
-        CartCoupon.objects.create(cart=target, coupon_id=coupon_id)
 
 
 def mark_converted(cart_id: int) -> bool:
@@ -602,31 +404,3 @@ def expire_stale_carts(now: datetime | None = None) -> ExpiryResult:
     deleted = per_model.get(Cart._meta.label, 0)
     logger.info("stale carts expired", extra={"abandoned": abandoned, "deleted": deleted})
     return ExpiryResult(abandoned=abandoned, deleted=deleted)
-
-
-def resolve_variant_id(*, variant_id: int | None, product_id: int | None) -> int:
-    """The variant to add: the given one (which must belong to product_id when both are
-    given), or a product's only active variant."""
-    if variant_id is not None:
-        if (
-            product_id is not None
-            and not ProductVariant.objects.filter(pk=variant_id, product_id=product_id).exists()
-        ):
-            message = "That option does not belong to that product."
-            raise ProductUnavailable(message, details=[Detail("variantId", "mismatch", message)])
-        return variant_id
-    if product_id is None:
-        raise ProductUnavailable("Give a variantId.")
-    ids = list(
-        ProductVariant.objects.filter(product_id=product_id, is_active=True).values_list(
-            "pk", flat=True
-        )[:2]
-    )
-    if len(ids) != 1:
-        message = (
-            "That product could not be found."
-            if not ids
-            else "Choose an option: give the variantId."
-        )
-        raise ProductUnavailable(message, details=[Detail("variantId", "required", message)])
-    return ids[0]

@@ -1,9 +1,9 @@
 """The cart's sign-in handler: merge the guest cart into the customer's cart.
 
-The guest cart id leaves the session only once the merge has succeeded. A failed merge
-(a lock timeout, a deadlock) used to orphan the guest cart silently, since the sign-in
-hooks log and swallow errors; now the shopper is told, and opening the cart page tries
-again (`retry_pending_merge`).
+The guest cart id leaves the session only once the merge has succeeded. The sign-in hooks
+log and swallow errors, so a failed merge (a lock timeout, a deadlock) would orphan the
+guest cart silently: the shopper is told instead, and opening the cart page tries again
+(`retry_pending_merge`).
 """
 
 import logging
@@ -14,7 +14,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
-from apps.cart import services
+from apps.cart import merge
 from apps.cart.selectors import CART_SESSION_KEY
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def _cart_id(raw: object) -> int | None:
 
 def _merge(request: HttpRequest, user: AbstractBaseUser, guest_cart_id: int | None) -> None:
     try:
-        result = services.merge_guest_cart(guest_cart_id, user)
+        result = merge.merge_guest_cart(guest_cart_id, user)
     except Exception:  # any failure: keep the id for a retry and tell the shopper
         logger.exception(
             "guest cart merge failed", extra={"guest_cart_id": guest_cart_id, "user_id": user.pk}

@@ -27,8 +27,9 @@ class LineSnapshot:
     added_customizations_price: Decimal
     current_price: Decimal  # the variant's catalog price now
     stock: StockStatus
-    product_active: bool = True
-    variant_active: bool = True
+    # The variant and its product are both active (catalog.variants.is_sellable, applied by
+    # the loader so the rule lives in one place).
+    sellable: bool = True
     # The product's category and all its ancestors, for coupon category rules.
     category_ids: frozenset[int] = frozenset()
     # As stored on the line: [{"type", "name", "value", "price"}, ...].

@@ -11,18 +11,16 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.cart import selectors, services, signin
-from apps.cart.errors import CartError, LineNotFound, StaleCart
+from apps.cart.errors import STALE_MESSAGE, CartError, LineNotFound, StaleCart
 from apps.cart.forms import AddToCartForm, CouponForm, QuantityForm, VersionForm
 from apps.cart.models import Cart
 from apps.core import ratelimit
-
-STALE_MESSAGE = "Your cart changed in another tab; here is the current cart. Nothing was changed."
+from apps.core.redirects import safe_next_url
 
 
 def _cart_url() -> str:
@@ -34,20 +32,6 @@ def _first_error(form: AddToCartForm | VersionForm) -> str:
         if errors:
             return str(errors[0]) if field != "version" else STALE_MESSAGE
     return "Something was wrong with that request."
-
-
-def _safe_next(request: HttpRequest, candidate: str) -> str:
-    """A same-site URL to go back to, else the cart. Control characters are refused (a
-    newline in a Location header would be a 500, or a header injection)."""
-    if (
-        candidate
-        and candidate.isprintable()
-        and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return candidate
-    return _cart_url()
 
 
 def _email(request: HttpRequest) -> str:
@@ -75,7 +59,7 @@ def detail(request: HttpRequest) -> HttpResponse:
 @require_POST
 def add(request: HttpRequest) -> HttpResponse:
     form = AddToCartForm(request.POST)
-    back = _safe_next(request, str(request.POST.get("next", ""))[:500])
+    back = safe_next_url(request, str(request.POST.get("next", "")), fallback=_cart_url())
     if not form.is_valid():
         messages.error(request, _first_error(form))
         return HttpResponseRedirect(back)

@@ -128,3 +128,22 @@ def select_variant(
         if all(options.get(name) == value for name, value in wanted.items()):
             return variant, True
     return first, False
+
+
+class _Activatable(Protocol):
+    @property
+    def is_active(self) -> bool: ...
+
+
+class SellableVariant(Protocol):
+    @property
+    def is_active(self) -> bool: ...
+
+    @property
+    def product(self) -> _Activatable: ...
+
+
+def is_sellable(variant: SellableVariant) -> bool:
+    """Can this variant be put in a cart or bought: it and its product are both active.
+    The one rule the cart's adds, quantity changes, merge and pricing share."""
+    return variant.is_active and variant.product.is_active

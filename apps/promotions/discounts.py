@@ -17,9 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from apps.core.money import quantize
+from apps.core.money import ZERO, quantize
 
-ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 
 PERCENTAGE = "percentage"
@@ -92,9 +91,6 @@ class DiscountResult:
     @property
     def discounted_subtotal(self) -> Decimal:
         return self.subtotal - self.total_discount
-
-    def for_coupon(self, coupon_id: int) -> CouponDiscount | None:
-        return next((c for c in self.coupons if c.coupon_id == coupon_id), None)
 
 
 def eligible_lines(coupon: DiscountCoupon, lines: Iterable[DiscountLine]) -> list[DiscountLine]:

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Final, Protocol
 
 from django.conf import settings
 
-from apps.core.money import format_money, quantize
+from apps.core.money import ZERO, format_money, quantize
 from apps.promotions.discounts import (
     BUY_X_GET_Y,
     COUPON_TYPES,
@@ -36,20 +36,6 @@ NOT_APPLICABLE: Final = "not_applicable"
 NOT_COMBINABLE: Final = "not_combinable"
 TOO_MANY_COUPONS: Final = "too_many_coupons"
 ALREADY_APPLIED: Final = "already_applied"
-INVALID_CODE: Final = "invalid_code"
-
-VALIDATION_CODES: Final = (
-    NOT_FOUND,
-    INACTIVE,
-    NOT_STARTED,
-    EXPIRED,
-    USAGE_LIMIT_REACHED,
-    PER_CUSTOMER_LIMIT_REACHED,
-    MINIMUM_NOT_MET,
-    NOT_APPLICABLE,
-    NOT_COMBINABLE,
-    TOO_MANY_COUPONS,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +97,42 @@ class CouponFacts:
         return self.discount.type
 
 
+class UsageCounts(Protocol):
+    """What the usage limits are checked against (CouponFacts and CouponUsage have it)."""
+
+    @property
+    def usage_limit(self) -> int | None: ...
+
+    @property
+    def usage_count(self) -> int: ...
+
+    @property
+    def per_customer_limit(self) -> int | None: ...
+
+    @property
+    def customer_usage_count(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CouponUsage:
+    """A coupon's limits and counts alone, for writes that hold the coupon row locked and
+    need no other facts (reserving and confirming uses)."""
+
+    usage_limit: int | None
+    usage_count: int
+    per_customer_limit: int | None
+    customer_usage_count: int = 0
+
+
 def not_found_problem() -> Problem:
     return Problem(NOT_FOUND, "We don't recognise that code. Check it and try again.")
 
 
-def usage_problems(facts: CouponFacts, *, overall: bool = True) -> list[Problem]:
+def usage_problems(facts: UsageCounts, *, overall: bool = True) -> list[Problem]:
     """Is the code used up: overall (usage_limit) and by this customer (per_customer_limit,
-    from `facts.customer_usage_count`)? `overall=False` checks only the customer."""
+    from `facts.customer_usage_count`)? `overall=False` checks only the customer. The one
+    usage-limit rule: applying a code, the cart, the sign-in merge and reserving or
+    confirming uses at payment all ask it."""
     problems: list[Problem] = []
     if overall and facts.usage_limit is not None and facts.usage_count >= facts.usage_limit:
         problems.append(Problem(USAGE_LIMIT_REACHED, "This code has been fully redeemed."))
@@ -155,7 +170,7 @@ def validate_coupon(
         problems.append(Problem(EXPIRED, f"This code expired on {facts.ends_at:%B %-d, %Y}."))
     if check_usage:
         problems += usage_problems(facts)
-    subtotal = sum((quantize(line.total, currency) for line in lines), Decimal("0"))
+    subtotal = sum((quantize(line.total, currency) for line in lines), ZERO)
     minimum = facts.minimum_order_amount
     if minimum is not None and subtotal < minimum:
         short = quantize(minimum - subtotal, currency)

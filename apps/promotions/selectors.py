@@ -15,18 +15,16 @@ from apps.promotions.models import Coupon, CouponRedemption
 from apps.promotions.rules import (
     CombinabilityPolicy,
     CouponFacts,
+    CouponUsage,
     Problem,
     check_combination,
     not_found_problem,
+    usage_problems,
     validate_coupon,
 )
 
 MAX_CODE_LENGTH = 40
 ACTIVE_USAGE = (CouponRedemption.Status.RESERVED, CouponRedemption.Status.REDEEMED)
-
-
-def normalize_code(code: str) -> str:
-    return code.strip().upper()
 
 
 def find_by_code(code: str) -> Coupon | None:
@@ -115,6 +113,26 @@ def redeemed_by_customer(coupon_ids: Sequence[int], *, user_id: int) -> dict[int
         .values_list("coupon_id", "n")
     )
     return dict(rows)
+
+
+def usage_of(coupon: Coupon, *, customer_usage_count: int = 0) -> CouponUsage:
+    return CouponUsage(
+        usage_limit=coupon.usage_limit,
+        usage_count=coupon.usage_count,
+        per_customer_limit=coupon.per_customer_limit,
+        customer_usage_count=customer_usage_count,
+    )
+
+
+def usage_problems_for(
+    coupons: Sequence[Coupon], *, user: AbstractBaseUser | AnonymousUser | None, email: str = ""
+) -> dict[int, list[Problem]]:
+    """The usage checks applying a code makes (overall and per customer, by account or
+    email), for codes that reached a cart before the customer was known. One query."""
+    used = customer_usage([c.pk for c in coupons], user=user, email=email)
+    return {
+        c.pk: usage_problems(usage_of(c, customer_usage_count=used.get(c.pk, 0))) for c in coupons
+    }
 
 
 def facts_for(coupon: Coupon, *, customer_usage_count: int = 0) -> CouponFacts:

@@ -25,8 +25,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 
 from apps.promotions.models import Coupon, CouponRedemption
-from apps.promotions.rules import PER_CUSTOMER_LIMIT_REACHED, USAGE_LIMIT_REACHED
-from apps.promotions.selectors import ACTIVE_USAGE, customer_usage
+from apps.promotions.rules import Problem, usage_problems
+from apps.promotions.selectors import ACTIVE_USAGE, customer_usage, usage_of
 
 logger = logging.getLogger(__name__)
 
@@ -107,20 +107,9 @@ def reserve_usage(
         if row is not None and row.status in ACTIVE_USAGE:
             result.append(row)
             continue
-        if coupon.usage_limit is not None and coupon.usage_count >= coupon.usage_limit:
-            raise CouponUsageError(
-                coupon.pk, coupon.code, USAGE_LIMIT_REACHED, "This code has been fully redeemed."
-            )
-        if (
-            coupon.per_customer_limit is not None
-            and usage.get(coupon.pk, 0) >= coupon.per_customer_limit
-        ):
-            raise CouponUsageError(
-                coupon.pk,
-                coupon.code,
-                PER_CUSTOMER_LIMIT_REACHED,
-                "You have already used this code as many times as allowed.",
-            )
+        problems = usage_problems(usage_of(coupon, customer_usage_count=usage.get(coupon.pk, 0)))
+        if problems:
+            raise CouponUsageError(coupon.pk, coupon.code, problems[0].code, problems[0].message)
         if row is None:
             row = CouponRedemption.objects.create(
                 coupon=coupon, user_id=user_id, email=email, reference=reference
@@ -175,15 +164,15 @@ def release_usage(reference: str) -> int:
     return released
 
 
-def _limit_problem(coupon: Coupon, row: CouponRedemption) -> str | None:
+def _limit_problem(coupon: Coupon, row: CouponRedemption) -> Problem | None:
     """Would one more use of `coupon` by `row`'s customer break a limit? (coupon locked)"""
-    if coupon.usage_limit is not None and coupon.usage_count >= coupon.usage_limit:
-        return USAGE_LIMIT_REACHED
-    if coupon.per_customer_limit is not None:
-        usage = customer_usage([coupon.pk], user=row.user, email=row.email)
-        if usage.get(coupon.pk, 0) >= coupon.per_customer_limit:
-            return PER_CUSTOMER_LIMIT_REACHED
-    return None
+    used = (
+        customer_usage([coupon.pk], user=row.user, email=row.email).get(coupon.pk, 0)
+        if coupon.per_customer_limit is not None
+        else 0
+    )
+    problems = usage_problems(usage_of(coupon, customer_usage_count=used))
+    return problems[0] if problems else None
 
 
 @transaction.atomic
@@ -214,11 +203,17 @@ def confirm_usage(reference: str, *, skip_unavailable: bool = False) -> int:
             if problem is not None:
                 logger.warning(
                     "coupon reservation lost before payment completed",
-                    extra={"reference": reference, "coupon_id": coupon.pk, "reason": problem},
+                    extra={
+                        "reference": reference,
+                        "coupon_id": coupon.pk,
+                        "reason": problem.code,
+                    },
                 )
                 if skip_unavailable:
                     continue
-                raise CouponReservationLost(coupon.pk, coupon.code, problem, reference=reference)
+                raise CouponReservationLost(
+                    coupon.pk, coupon.code, problem.code, reference=reference
+                )
             Coupon.objects.filter(pk=coupon.pk).update(usage_count=F("usage_count") + 1)
             coupon.usage_count += 1
             logger.warning(

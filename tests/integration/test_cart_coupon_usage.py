@@ -9,7 +9,7 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.test import Client
 from django.urls import reverse
 
-from apps.cart import errors, selectors, services
+from apps.cart import errors, merge, selectors, services
 from apps.cart.models import Cart, CartCoupon
 from apps.catalog.models import Product, ProductVariant
 from apps.promotions import rules
@@ -42,7 +42,7 @@ def test_adopted_guest_cart_drops_a_code_the_customer_has_used_up() -> None:
     welcome = make_coupon("WELCOME10", per_customer_limit=1)
     redeemed(welcome.pk, user, "order-1")
     guest = guest_cart_with("WELCOME10")
-    result = services.merge_guest_cart(guest.pk, user)
+    result = merge.merge_guest_cart(guest.pk, user)
     assert result.cart is not None
     assert result.cart.pk == guest.pk  # adopted
     assert not CartCoupon.objects.filter(cart=guest).exists()
@@ -62,7 +62,7 @@ def test_merged_guest_code_is_checked_against_the_customer_and_the_overall_limit
     guest = guest_cart_with("ONCE")
     # Used before by a guest checkout with the customer's email: it counts, as on apply.
     reserve_usage([once.pk], user=None, email="MERGE@example.com", reference="guest-order")
-    result = services.merge_guest_cart(guest.pk, user)
+    result = merge.merge_guest_cart(guest.pk, user)
     assert selectors.applied_coupons(mine) == []
     assert "ONCE" in result.dropped_coupons[0]
     assert "already used" in result.dropped_coupons[0]
@@ -70,7 +70,7 @@ def test_merged_guest_code_is_checked_against_the_customer_and_the_overall_limit
     full = make_coupon("FULL", usage_limit=1, type="free_shipping", combinable=True)
     guest = guest_cart_with("FULL")
     reserve_usage([full.pk], user=make_user(), email="", reference="someone-else")
-    result = services.merge_guest_cart(guest.pk, user)
+    result = merge.merge_guest_cart(guest.pk, user)
     assert selectors.applied_coupons(mine) == []
     assert "fully redeemed" in result.dropped_coupons[0]
 

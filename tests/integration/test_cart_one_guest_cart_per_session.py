@@ -9,7 +9,7 @@ import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 from django.db import IntegrityError, connection
 
-from apps.cart import services
+from apps.cart import merge, services
 from apps.cart.models import Cart, CartLine
 from apps.cart.selectors import CART_SESSION_KEY, session_hash
 from apps.catalog.models import ProductVariant
@@ -81,7 +81,7 @@ def test_finished_or_adopted_carts_do_not_block_a_new_guest_cart() -> None:
     new = services.get_or_create_cart(user=None, session=session)
     assert new.pk != old.pk
     assert new.session_hash == session_hash(session.session_key or "")
-    services.merge_guest_cart(new.pk, make_user())  # adopted: no longer a guest cart
+    merge.merge_guest_cart(new.pk, make_user())  # adopted: no longer a guest cart
     again = services.get_or_create_cart(user=None, session=session)
     assert again.pk not in (old.pk, new.pk)
     assert again.session_hash == new.session_hash

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from apps.cart import errors, selectors, services
+from apps.cart import errors, merge, selectors, services
 from apps.cart.models import Cart, CartCoupon, CartLine
 from apps.catalog.models import Product, ProductVariant
 from apps.inventory.models import StockItem
@@ -100,7 +100,7 @@ def test_backorder_and_untracked_variants_are_not_capped_at_on_hand() -> None:
     user = make_user()
     mine = services.get_or_create_cart(user=user, session=SessionStore())
     services.add_line(mine, backorder.pk, 70)
-    result = services.merge_guest_cart(cart.pk, user)
+    result = merge.merge_guest_cart(cart.pk, user)
     quantities = dict(CartLine.objects.filter(cart=mine).values_list("variant_id", "quantity"))
     assert quantities == {backorder.pk: 99, untracked.pk: 50}  # 70 + 40 capped at 99, not 3
     assert any("could only keep 99" in m for m in result.messages)
@@ -317,7 +317,7 @@ def test_merge_sums_quantities_caps_by_stock_and_moves_coupons() -> None:
     CartLine.objects.create(cart=guest, variant=gone, quantity=1, unit_price=Decimal("1.00"))
     make_coupon("G10", combinable=True)
     services.apply_coupon(guest, "G10", user=None)
-    result = services.merge_guest_cart(guest.pk, user)
+    result = merge.merge_guest_cart(guest.pk, user)
     assert result.cart == mine
     quantities = dict(CartLine.objects.filter(cart=mine).values_list("variant_id", "quantity"))
     assert quantities == {shared.pk: 5, only_guest.pk: 2}
@@ -343,7 +343,7 @@ def test_merge_drops_guest_coupons_that_do_not_combine_with_the_customers(
     services.add_line(guest, variant.pk, 1)
     make_coupon("SOLO5", type="fixed_amount", value="5.00", combinable=False)
     services.apply_coupon(guest, "SOLO5", user=None)
-    result = services.merge_guest_cart(guest.pk, user)
+    result = merge.merge_guest_cart(guest.pk, user)
     assert [c.code for c in selectors.applied_coupons(mine)] == ["MINE10"]
     assert result.dropped_coupons == [
         "The code SOLO5 from your guest cart was not kept: "
@@ -357,7 +357,7 @@ def test_merge_drops_guest_coupons_that_do_not_combine_with_the_customers(
     make_coupon("SHIP2", type="free_shipping", combinable=True)
     services.apply_coupon(guest, "SHIP1", user=None)
     services.apply_coupon(guest, "SHIP2", user=None)
-    result = services.merge_guest_cart(guest.pk, user)
+    result = merge.merge_guest_cart(guest.pk, user)
     assert [c.code for c in selectors.applied_coupons(mine)] == ["MINE10", "SHIP1"]
     assert len(result.dropped_coupons) == 1
     assert "SHIP2" in result.dropped_coupons[0]
@@ -387,12 +387,12 @@ def test_merge_without_a_customer_cart_adopts_the_guest_cart() -> None:
     user = make_user()
     guest = guest_cart()
     services.add_line(guest, variant_of(make_product()).pk, 1)
-    result = services.merge_guest_cart(guest.pk, user)
+    result = merge.merge_guest_cart(guest.pk, user)
     assert result.cart is not None
     assert result.cart.pk == guest.pk
     guest.refresh_from_db()
     assert guest.user_id == user.pk
-    assert services.merge_guest_cart(None, user).cart is None
+    assert merge.merge_guest_cart(None, user).cart is None
 
 
 def test_expire_stale_carts() -> None:
@@ -466,12 +466,12 @@ def test_concurrent_sign_ins_with_two_guest_carts_end_in_one_summed_cart(round_:
     services.add_line(second, mug.pk, 3)
     outcomes = _race(
         [
-            lambda: services.merge_guest_cart(first.pk, user),
-            lambda: services.merge_guest_cart(second.pk, user),
+            lambda: merge.merge_guest_cart(first.pk, user),
+            lambda: merge.merge_guest_cart(second.pk, user),
         ]
     )
-    assert all(isinstance(o, services.MergeResult) for o in outcomes), outcomes
-    results = [o for o in outcomes if isinstance(o, services.MergeResult)]
+    assert all(isinstance(o, merge.MergeResult) for o in outcomes), outcomes
+    results = [o for o in outcomes if isinstance(o, merge.MergeResult)]
     (cart,) = Cart.objects.filter(user=user)
     assert cart.status == Cart.Status.ACTIVE
     assert cart.pk in (first.pk, second.pk)
@@ -494,12 +494,12 @@ def test_the_same_guest_cart_merged_twice_at_once_is_counted_once(round_: int) -
     services.add_line(guest, mug.pk, 2)
     outcomes = _race(
         [
-            lambda: services.merge_guest_cart(guest.pk, user),
-            lambda: services.merge_guest_cart(guest.pk, user),
+            lambda: merge.merge_guest_cart(guest.pk, user),
+            lambda: merge.merge_guest_cart(guest.pk, user),
         ]
     )
-    assert all(isinstance(o, services.MergeResult) for o in outcomes), outcomes
-    results = [o for o in outcomes if isinstance(o, services.MergeResult)]
+    assert all(isinstance(o, merge.MergeResult) for o in outcomes), outcomes
+    results = [o for o in outcomes if isinstance(o, merge.MergeResult)]
     merged = [r for r in results if r.cart is not None]
     skipped = [r for r in results if r.cart is None]
     assert len(merged) == 1

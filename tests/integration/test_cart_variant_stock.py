@@ -11,7 +11,7 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.test import Client
 from django.urls import reverse
 
-from apps.cart import errors, selectors, services
+from apps.cart import errors, merge, selectors, services
 from apps.cart.models import Cart, CartLine
 from apps.catalog.models import Product, ProductVariant
 from tests.factories import make_product, make_user
@@ -121,7 +121,7 @@ def test_merge_caps_the_sum_over_all_lines_of_the_variant() -> None:
     services.add_line(guest, variant.pk, 3, customizations=WRAP)
     services.add_line(guest, variant.pk, 3, customizations=ENGRAVE_A)
     services.add_line(guest, variant.pk, 2)
-    result = services.merge_guest_cart(guest.pk, user)
+    result = merge.merge_guest_cart(guest.pk, user)
     lines = list(CartLine.objects.filter(cart=mine).order_by("id"))
     assert sum(line.quantity for line in lines) == 12
     assert not selectors.priced_cart(mine).checkout_blocked

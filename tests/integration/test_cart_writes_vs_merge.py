@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from apps.cart import api, errors, services
+from apps.cart import api, errors, merge, services
 from apps.cart.models import Cart, CartCoupon, CartLine
 from apps.catalog.models import Product, ProductVariant
 from apps.core.api import ApiError
@@ -62,7 +62,7 @@ def test_adoption_that_drops_a_used_up_code_bumps_the_version_once() -> None:
     services.add_line(guest, variant_of(make_product(price="50.00", stock=10)).pk, 1)
     services.apply_coupon(guest, "ONCEONLY", user=None)
     seen = Cart.objects.get(pk=guest.pk)  # what the guest's other tab was rendered with
-    result = services.merge_guest_cart(guest.pk, user)
+    result = merge.merge_guest_cart(guest.pk, user)
     assert result.cart is not None
     assert result.cart.pk == guest.pk  # adopted
     assert result.dropped_coupons
@@ -82,7 +82,7 @@ def test_adoption_without_drops_bumps_the_version_too() -> None:
     guest = guest_cart()
     services.add_line(guest, variant_of(make_product(stock=10)).pk, 1)
     before = Cart.objects.get(pk=guest.pk).version
-    services.merge_guest_cart(guest.pk, user)
+    merge.merge_guest_cart(guest.pk, user)
     assert Cart.objects.get(pk=guest.pk).version == before + 1
 
 
@@ -133,7 +133,7 @@ def _merge_while_request_waits(guest_cart_id: int, user: Any, request: Callable[
                 time.sleep(0.02)
             else:
                 raise AssertionError("the request never waited for the cart lock")
-        services.merge_guest_cart(guest_cart_id, user)
+        merge.merge_guest_cart(guest_cart_id, user)
 
     with transaction_in_another_thread(merger):
         response = request()

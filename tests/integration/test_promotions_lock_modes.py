@@ -15,7 +15,7 @@ import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 from django.db import connection, transaction
 
-from apps.cart import services
+from apps.cart import merge, services
 from apps.cart.models import Cart, CartCoupon
 from apps.catalog.models import ProductVariant
 from apps.promotions.services import lock_usage_count, reserve_usage
@@ -123,7 +123,7 @@ def test_merge_inserts_guest_codes_in_coupon_pk_order() -> None:
     guest = _cart_with_a_line()
     services.apply_coupon(guest, "SHIPHIGH", user=None)  # applied first
     services.apply_coupon(guest, "PCTLOW", user=None)
-    result = services.merge_guest_cart(guest.pk, user)
+    result = merge.merge_guest_cart(guest.pk, user)
     assert result.dropped_coupons == []
     rows = list(CartCoupon.objects.filter(cart=mine).order_by("id"))
     assert [r.coupon_id for r in rows] == [low.pk, high.pk]
