@@ -4,6 +4,7 @@ The Content-Security-Policy comes from django-csp (settings.CONTENT_SECURITY_POL
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -14,9 +15,15 @@ from apps.core.api import failure_body
 # Everything a view here may implement. TRACE (it echoes the request, cookies included),
 # TRACK, CONNECT, WebDAV's and made-up methods are in no view's list.
 SERVED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-# What the shop's function views accept at most: pages and HTML forms. Each narrows it
-# further itself (require_GET, require_POST, require_http_methods) and answers its own 405.
+# What a page's function view serves at most: pages and HTML forms (the admin's too). Many
+# narrow it further themselves (require_GET, require_POST, require_http_methods) with their
+# own 405. The API's views are DRF classes (and its catch-all 404 answers any method).
 FUNCTION_VIEW_METHODS = ("GET", "HEAD", "POST")
+
+
+def _view_class(func: Callable[..., Any]) -> type | None:
+    view_class = getattr(func, "view_class", None) or getattr(func, "cls", None)
+    return view_class if isinstance(view_class, type) else None
 
 
 def allowed_methods(path: str) -> list[str]:
@@ -25,23 +32,27 @@ def allowed_methods(path: str) -> list[str]:
         func = resolve(path).func
     except Resolver404:
         return ["GET", "HEAD"]
-    view_class = getattr(func, "view_class", None) or getattr(func, "cls", None)
+    view_class = _view_class(func)
     if view_class is None:
         return list(FUNCTION_VIEW_METHODS)
     # A class-based view (Django's View or DRF's APIView) serves its handler methods, and
     # HEAD wherever it serves GET.
-    names = {m.upper() for m in view_class.http_method_names if hasattr(view_class, m)}
+    handlers = getattr(view_class, "http_method_names", [])
+    names = {m.upper() for m in handlers if hasattr(view_class, m)}
     if "GET" in names:
         names.add("HEAD")
     return [m for m in SERVED_METHODS if m in names]
 
 
 class RefuseUnservedMethodsMiddleware:
-    """A method outside SERVED_METHODS is a 405 with Allow, before any view runs.
+    """A method no view serves is a 405 with Allow, before the view (and CSRF) runs.
 
     Function views without a method decorator render their page for any method, and CSRF
-    treats TRACE as safe, so `TRACE /` answered 200. Under /api/ the answer is the JSON
-    envelope, like every API error.
+    treats TRACE as safe, so `TRACE /` answered 200. Refused: anything outside
+    SERVED_METHODS on any path (before routing, static files included), and anything
+    outside FUNCTION_VIEW_METHODS on a page's function view. Class-based views answer for
+    themselves (Django's View and DRF's APIView 405 what they have no handler for). Under
+    /api/ the answer is the JSON envelope, like every API error.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -50,7 +61,25 @@ class RefuseUnservedMethodsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in SERVED_METHODS:
             return self.get_response(request)
-        allow = allowed_methods(request.path_info)
+        return self._not_allowed(request, allowed_methods(request.path_info))
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        if (
+            request.method not in FUNCTION_VIEW_METHODS
+            and _view_class(view_func) is None
+            and not request.path_info.startswith("/api/")
+        ):
+            return self._not_allowed(request, list(FUNCTION_VIEW_METHODS))
+        return None
+
+    @staticmethod
+    def _not_allowed(request: HttpRequest, allow: list[str]) -> HttpResponse:
         response: HttpResponse
         if request.path_info.startswith("/api/"):
             body = failure_body(request, "METHOD_NOT_ALLOWED", "Method not allowed.")

@@ -78,14 +78,30 @@ def test_api_gets_the_json_envelope(client: Client) -> None:
         ("/cart/add/", "GET"),
         ("/healthz", "POST"),
         ("/healthz", "OPTIONS"),
+        # Storefront pages are function views with no method decorator of their own.
+        ("/", "OPTIONS"),
+        ("/", "PUT"),
+        ("/search/", "DELETE"),
+        ("/p/anything/", "PATCH"),
+        ("/admin/", "PUT"),
     ],
 )
 def test_html_views_refuse_methods_they_do_not_serve(path: str, method: str) -> None:
-    # No CSRF checks here: the view itself must refuse, not CSRF's 403.
-    client = Client(enforce_csrf_checks=False)
-    response = client.generic(method, path)
-    assert response.status_code == 405, response.status_code
-    assert method not in response["Allow"]
+    # Without CSRF checks (a request that passed them) the view itself refuses. With them
+    # (as in production), a method no page serves is refused before CSRF's 403; a POST is
+    # CSRF's to refuse first.
+    clients = [Client()] if method == "POST" else [Client(enforce_csrf_checks=True), Client()]
+    for client in clients:
+        response = client.generic(method, path)
+        assert response.status_code == 405, (response.status_code, client)
+        assert method not in response["Allow"]
+
+
+def test_unknown_api_addresses_stay_a_404_for_any_served_method(client: Client) -> None:
+    for method in ("GET", "PUT", "DELETE", "OPTIONS"):
+        response = client.generic(method, "/api/no-such-thing")
+        assert response.status_code == 404, method
+        assert json.loads(response.content)["error"]["code"] == "NOT_FOUND"
 
 
 def test_served_methods_still_answer(client: Client, pages: dict[str, str]) -> None:
