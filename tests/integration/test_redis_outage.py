@@ -8,6 +8,7 @@ bounded by a 3 s client timeout, which a hung Redis waited on per cache call wou
 exceed; the breaker makes it cost one 0.5 s timeout per worker per cooldown instead.
 """
 
+import logging
 import os
 import re
 import shutil
@@ -31,10 +32,12 @@ from apps.accounts import throttle
 from tests.factories import make_product, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
+logger = logging.getLogger(__name__)
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 PASSWORD = "quiet river 77"
 TIMEOUT = 3.0  # seconds per request: generous for a page, far below a hang per cache call
 REGULAR = "regular@example.com"  # signed in before the outage
+SLOWEST = [0.0]  # the slowest response seen, logged for the record
 COOLDOWN = 1.0  # seconds the shop's circuit breaker skips Redis after a failure
 COUPON_RATE = 3  # per minute, for the shop under test (COUPON_APPLY_RATE)
 
@@ -76,7 +79,7 @@ class OwnRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def client(self) -> "redis.Redis[bytes]":
+    def client(self) -> redis.Redis:
         return redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
 
     def start(self) -> None:
@@ -176,6 +179,11 @@ class Shopper:
         self.base = base
         self.email = email
         self.http = requests.Session()
+        self.http.hooks["response"].append(self._note_time)
+
+    @staticmethod
+    def _note_time(response: requests.Response, *args: object, **kwargs: object) -> None:
+        SLOWEST[0] = max(SLOWEST[0], response.elapsed.total_seconds())
 
     def get(self, path: str) -> requests.Response:
         response = self.http.get(self.base + path, timeout=TIMEOUT)
@@ -293,6 +301,7 @@ def test_a_stopped_redis_costs_nothing_but_the_cache_and_is_used_again_when_back
     assert regular.health()["status"] == "ok"
 
     own_redis.stop()
+    SLOWEST[0] = 0.0
     # A shopper whose session cookie predates the outage, and a new one.
     regular.browse_add_and_sign_in(product_path, variant_id)
     Shopper(shop, "s1@example.com").browse_add_and_sign_in(product_path, variant_id)
@@ -300,6 +309,7 @@ def test_a_stopped_redis_costs_nothing_but_the_cache_and_is_used_again_when_back
     assert (health["status"], health["checks"]) == ("degraded", {"database": "ok", "cache": "down"})
     _coupon_attempts_fail_open(shop)
     _sign_in_stays_limited(shop)
+    logger.info("slowest response while Redis was stopped: %.3f s", SLOWEST[0])
 
     own_redis.start()  # same port; the shop is not restarted
     regular.browse_add_and_sign_in(product_path, variant_id)
@@ -316,12 +326,14 @@ def test_a_hung_redis_costs_milliseconds_not_seconds_and_is_used_again_when_resu
     regular.browse_add_and_sign_in(product_path, variant_id)
 
     own_redis.pause()
+    SLOWEST[0] = 0.0
     try:
         regular.browse_add_and_sign_in(product_path, variant_id)
         Shopper(shop, "h1@example.com").browse_add_and_sign_in(product_path, variant_id)
         assert regular.health()["status"] == "degraded"
         _coupon_attempts_fail_open(shop)
         _sign_in_stays_limited(shop)
+        logger.info("slowest response while Redis was paused: %.3f s", SLOWEST[0])
     finally:
         own_redis.resume()
     _works_again(shop, own_redis, product_path, variant_id)
