@@ -2,9 +2,11 @@
 
     python scripts/with_services.py -- pytest -q
 
-`make test` runs pytest through this script (after installing requirements-dev.txt and
-checking that the PostgreSQL server, `redis-server` and Chromium are installed), and
-`make bench` its benchmarks.
+`make test` runs pytest through this script, `make bench` its benchmarks. Before it,
+`make test` installs requirements-dev.txt, makes sure the PostgreSQL server, `redis-server`
+and Debian's Chromium are there (as root it installs them with apt-get, otherwise it prints
+the apt-get line; a server whose URL is given is not needed) and runs the linters; with
+CI=true pytest gets `--create-db`.
 
 Which servers. The command gets DATABASE_URL and REDIS_URL (and CELERY_BROKER_URL, which
 defaults to REDIS_URL). A variable already set in the environment is used as it is, and
