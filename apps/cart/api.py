@@ -296,7 +296,8 @@ class CartCouponsApi(CartApiView):
             if exc.code == "COUPON_INVALID":
                 exc.data = {"validation": invalid_coupon_validation(exc.details)}
             raise
-        applied = view[1].coupon(row.coupon_id)
+        _, priced = view
+        applied = priced.coupon(row.coupon_id)
         if applied is None:  # removed by a concurrent request before we read the cart
             raise ApiError(
                 "CART_VERSION_CONFLICT",

@@ -20,7 +20,7 @@ from apps.cart.snapshot import (
 )
 from apps.core.money import ZERO, quantize
 from apps.inventory.availability import StockStatus
-from apps.promotions.discounts import DiscountLine, compute_discounts
+from apps.promotions.discounts import CouponDiscount, DiscountLine, compute_discounts
 from apps.promotions.rules import (
     CombinabilityPolicy,
     CouponFacts,
@@ -225,6 +225,21 @@ def _max_quantity(line: LineSnapshot, in_other_lines: int) -> int:
     return max(limit, line.quantity)
 
 
+def _priced_coupon(
+    applied: AppliedCouponSnapshot, discount: CouponDiscount | None, problems: tuple[Problem, ...]
+) -> PricedCoupon:
+    """A coupon that does not count has no discount (the engine never saw it)."""
+    if discount is None:
+        return PricedCoupon(coupon=applied, amount=ZERO, per_line={}, problems=problems)
+    return PricedCoupon(
+        coupon=applied,
+        amount=discount.amount,
+        per_line=discount.per_line,
+        problems=problems,
+        free_shipping=discount.free_shipping,
+    )
+
+
 def price_cart(snapshot: CartSnapshot, policy: CombinabilityPolicy, now: datetime) -> PricedCart:
     """The cart at today's prices: line problems, coupon validity, discounts per coupon
     and per line, subtotal and estimated total (before shipping and tax)."""
@@ -274,15 +289,8 @@ def price_cart(snapshot: CartSnapshot, policy: CombinabilityPolicy, now: datetim
         )
     discounts = {d.coupon_id: d for d in result.coupons}
     coupons = tuple(
-        PricedCoupon(
-            coupon=applied,
-            amount=found.amount if found else ZERO,
-            per_line=found.per_line if found else {},
-            problems=problems[applied.coupon_id],
-            free_shipping=found.free_shipping if found else False,
-        )
+        _priced_coupon(applied, discounts.get(applied.coupon_id), problems[applied.coupon_id])
         for applied in snapshot.coupons
-        for found in [discounts.get(applied.coupon_id)]
     )
     subtotal = quantize(result.subtotal, currency)
     discount_total = quantize(result.total_discount, currency)
