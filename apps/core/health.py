@@ -8,6 +8,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db import connection
+from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 
@@ -25,8 +26,6 @@ def check_database() -> str | None:
 def check_cache() -> str | None:
     """Asks Redis itself (the cache's own calls swallow errors). While the circuit
     breaker is open this answers at once, without waiting on a hung server."""
-    from django_redis import get_redis_connection
-
     try:
         client = get_redis_connection("default")
     except NotImplementedError:  # not Redis (the embedded local-memory cache)

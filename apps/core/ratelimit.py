@@ -38,6 +38,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -175,8 +176,6 @@ local_log = LocalLog()
 def _redis() -> Any:
     """The cache's raw Redis client (its pool has the circuit breaker), or None when the
     cache is not Redis."""
-    from django_redis import get_redis_connection
-
     try:
         return get_redis_connection("default")
     except NotImplementedError:
