@@ -12,7 +12,7 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("SECURE_HTTPS", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-# Every key the tests write (cache, cached_db sessions, rate limits) starts with this, so
+# Every key the tests write (cache entries, rate limits) starts with this, so
 # the per-test cleanup (tests/conftest.py) deletes only these, never the rest of the Redis
 # database REDIS_URL points at.
 os.environ.setdefault("CACHE_KEY_PREFIX", "test")
