@@ -33,7 +33,7 @@ urlpatterns = [
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/", include("apps.cart.api_urls")),
     # Last of /api/: whatever no API route matched is the envelope's 404, not HTML.
-    re_path(r"^api/(?P<path>.*)$", api_not_found),
+    re_path(r"^api/", api_not_found),  # a prefix: any rest, newlines included
     path("cart/", include("apps.cart.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("", include("apps.storefront.urls")),

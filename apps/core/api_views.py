@@ -16,7 +16,7 @@ from apps.core.api import failure_body
 
 
 @csrf_exempt
-def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+def not_found(request: HttpRequest) -> JsonResponse:
     """Any /api/ address no route matches (an unknown path, a non-integer id): the
     envelope's 404, not the storefront's HTML page. CSRF-exempt so that an unsafe method
     gets this 404 rather than the HTML CSRF failure page."""
