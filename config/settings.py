@@ -243,6 +243,7 @@ SPECTACULAR_SETTINGS = {
         # Unknown fields refused, one of variantId/productId required; every body may be 413.
         "apps.cart.schema.describe_cart_input",
         "apps.core.api.describe_body_limits",
+        "apps.core.api.describe_csrf_requirement",
     ],
 }
 

@@ -416,3 +416,16 @@ def describe_body_limits(
             if isinstance(operation, dict) and "requestBody" in operation:
                 operation.setdefault("responses", {}).setdefault("413", too_large)
     return result
+
+
+def describe_csrf_requirement(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: where an operation needs the CSRF token it is
+    not optional, so the anonymous `{}` alternative (added for AllowAny) goes."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            security = operation.get("security") if isinstance(operation, dict) else None
+            if security and any("csrfToken" in requirement for requirement in security):
+                operation["security"] = [r for r in security if r]
+    return result

@@ -302,5 +302,5 @@ def test_unsafe_methods_document_the_csrf_header(schema: dict[str, Any]) -> None
     assert schema["paths"]["/api/cart/{cart_id}"]["get"]["security"][0] == {"sessionCookie": []}
     for (path, method), _ in CART_OPERATIONS.items():
         if method != "get" and path != "/api/cart":
-            requirement = schema["paths"][path][method]["security"][0]
-            assert requirement == {"sessionCookie": [], "csrfToken": []}, (path, method)
+            security = schema["paths"][path][method]["security"]
+            assert security == [{"sessionCookie": [], "csrfToken": []}], (path, method)
