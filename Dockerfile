@@ -22,5 +22,6 @@ RUN mkdir -p /app/media /app/var && chown shop:shop /app/media /app/var
 USER shop
 EXPOSE 8000
 # config/gunicorn.py: port 8000, WEB_CONCURRENCY workers (3), and gunicorn's own logs as
-# redacted JSON like the app's (its access line never carries the query string).
+# redacted JSON like the app's (its access line never carries the query string). Its sync
+# workers are never published: docker-compose puts nginx (deploy/nginx.conf) in front.
 CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]
