@@ -70,7 +70,7 @@ class Api:
         base_headers = {"Request-Id": request_id, "Stripe-Version": API_VERSION}
         idem_key = headers.get("idempotency-key") if method == "POST" else None
         if idem_key is not None and not idem_key.strip():
-            idem_key = None  # an empty header is no key (it was stored and replayed as one)
+            idem_key = None  # an empty header is no key, so it is never stored and replayed as one
         if idem_key is not None:
             base_headers["Idempotency-Key"] = idem_key
         try:

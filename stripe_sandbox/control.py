@@ -23,7 +23,7 @@ ControlHandler = Callable[["Control", Obj, dict[str, str], list[str]], Obj]
 
 def check_webhook_url(value: object, name: str = "webhook_url") -> str:
     """An ``http(s)://host[:port]/...`` URL, else ValueError. A URL urllib cannot post to
-    (no host, a bad port) used to fail each delivery with an exception, not an attempt."""
+    (no host, a bad port) is refused here, so no delivery fails with an exception."""
     url = str(value)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -39,8 +39,8 @@ def check_webhook_url(value: object, name: str = "webhook_url") -> str:
 
 def check_public_url(value: object) -> str:
     """The base of every ``session.url``: an ``http(s)://host[:port][/prefix]`` string with no
-    query or fragment (``/c/pay/...`` is appended to it). ``{"public_url": 5}`` used to be
-    stored, and every session URL became ``5/c/pay/...``."""
+    query or fragment (``/c/pay/...`` is appended to it). A non-string is refused, so a
+    session URL can never become ``5/c/pay/...``."""
     if not isinstance(value, str):
         raise ValueError("public_url must be a string")
     url = check_webhook_url(value, "public_url")
@@ -52,7 +52,7 @@ def check_public_url(value: object) -> str:
 
 def check_secret(value: object) -> str:
     """A non-empty string that is valid UTF-8 (a lone surrogate would crash every signature);
-    a number or ``null`` used to be stored as ``"5"`` or ``"None"``."""
+    a number or ``null`` is refused rather than stored as ``"5"`` or ``"None"``."""
     if not isinstance(value, str) or not value:
         raise ValueError("webhook_secret must be a non-empty string")
     try:
@@ -94,7 +94,7 @@ def check_offset(name: str, value: object, *, limit: float = 100 * 365 * 86400.0
 
 
 def check_int(name: str, value: object, *, minimum: int, maximum: int) -> int:
-    """An integer in [minimum, maximum]; JSON ``1e400`` (inf) used to be a 500."""
+    """An integer in [minimum, maximum], else ValueError (a 400), including JSON ``1e400`` (inf)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"{name} must be an integer")
     try:
@@ -313,7 +313,7 @@ class Control:
         email = str(d.get("email", "customer@example.com"))
         method = d.get("method", "card")
         if method not in PAY_METHODS:
-            # An unknown method used to be paid as a card.
+            # Refused, so an unknown method is never paid as a card.
             raise ValueError(f"method must be one of: {', '.join(PAY_METHODS)}; got {method!r}")
         if method == "bank_debit":
             result = self.engine.pay_bank_debit(a[0], email=email, name=str(d.get("name", "Test")))
@@ -346,8 +346,8 @@ class Control:
 
     def set_clock(self, d: Obj, _q: dict[str, str], _a: list[str]) -> Obj:
         cfg = self.engine.config
-        # Checked before assigning: a NaN offset used to be stored (then a 400), and every
-        # later /v1 POST was a 500 until a reset.
+        # Checked before assigning, so a refused (e.g. NaN) offset is never stored and later
+        # /v1 requests keep working.
         offset = cfg.clock_offset
         if "offset" in d:
             offset = check_offset("offset", d["offset"])

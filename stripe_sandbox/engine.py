@@ -440,8 +440,8 @@ class Engine:
                     "All line items must use the same currency.",
                 )
             unit_amount = pd.integer("unit_amount", minimum=0, maximum=MAX_AMOUNT)
-            # unit_amount_decimal gets the same range check as unit_amount (it used to be
-            # taken as is: a negative or huge value gave negative or huge totals).
+            # unit_amount_decimal gets the same range check as unit_amount, so a negative or
+            # huge value cannot give negative or huge totals.
             dec = pd.decimal_string(
                 "unit_amount_decimal", minimum=Decimal(0), maximum=Decimal(MAX_AMOUNT)
             )

@@ -23,8 +23,8 @@ _PART_RE = re.compile(r"\[([^\[\]]*)\]")
 MAX_DEPTH = 12
 _DECIMAL_RE = re.compile(r"^(\d+)(?:\.(\d+))?$", re.ASCII)
 _INTEGER_RE = re.compile(r"^-?\d{1,19}$", re.ASCII)
-# Stripe's integers are 64-bit; so are SQLite's (a larger ``created[gte]`` was an
-# OverflowError in the query, a 500).
+# Stripe's integers are 64-bit; so are SQLite's, so a larger ``created[gte]`` is refused
+# as a 400 before it overflows in the query.
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
 

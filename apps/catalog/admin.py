@@ -44,7 +44,7 @@ class VariantInline(admin.TabularInline[ProductVariant, Product]):
     fields = ["sku", "name", "options", "price_override", "position", "is_active"]
     show_change_link = True
     # A deleted variant would take its stock row, reservations and ledger with it (the
-    # database now refuses that too, PROTECT); staff deactivate variants instead.
+    # database refuses that too, PROTECT); staff deactivate variants instead.
     can_delete = False
 
     def get_formset(

@@ -48,7 +48,7 @@ def test_user_model_limit_is_the_form_limit() -> None:
 def test_sign_up_with_an_email_longer_than_the_username_column_is_a_form_error(
     client: Client, length: int
 ) -> None:
-    """Regression: a valid email longer than 150 characters reached the database (500)."""
+    """A valid email longer than 150 characters is a form error, never a database error."""
     page = sign_up(client, email=long_email(length))
     assert page.status_code == 200
     assert "Email can be at most 150 characters long." in page.content.decode()
@@ -135,8 +135,8 @@ def test_sign_in_is_limited_per_email_and_ip() -> None:
 
 
 def test_a_locked_email_does_not_lock_its_owner_out_elsewhere() -> None:
-    """Regression: the lock was per email, so anyone who knew an address could keep its
-    owner from signing in for 15 minutes."""
+    """The lock is per client and email, so knowing an address is not enough to keep its
+    owner from signing in."""
     make_user("ana@example.com", password=PASSWORD)
     attacker = Client(REMOTE_ADDR="203.0.113.5")
     for _ in range(throttle.MAX_FAILURES + 3):
@@ -147,8 +147,7 @@ def test_a_locked_email_does_not_lock_its_owner_out_elsewhere() -> None:
 
 
 def test_sign_in_is_limited_per_ip_even_across_many_emails() -> None:
-    """Regression: the lockout was keyed by email only, so one client could try a few
-    passwords on every account."""
+    """A per-IP limit spans emails, so one client cannot try a few passwords on every account."""
     make_user("victim@example.com", password=PASSWORD)
     attacker = Client(REMOTE_ADDR="203.0.113.9")
     for n in range(throttle.MAX_FAILURES_PER_IP):

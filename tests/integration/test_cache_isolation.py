@@ -1,7 +1,8 @@
 """The per-test cache cleanup deletes only the tests' own keys in Redis.
 
-It used to call cache.clear(), a FLUSHDB of whatever database REDIS_URL points at: run
-against a shared Redis, the suite wiped other data (another app's keys, a broker's queues).
+It never calls cache.clear(), a FLUSHDB of whatever database REDIS_URL points at, so the
+suite can run against a shared Redis without wiping other data (another app's keys, a
+broker's queues).
 """
 
 import uuid

@@ -112,7 +112,7 @@ def test_priced_cart_still_counts_a_code_reserved_by_its_own_payment_in_flight()
 
 
 def test_sign_in_shows_the_dropped_code(client: Client) -> None:
-    """The reviewer's repro through the pages."""
+    """Signing in through the pages shows the code the customer can no longer use as dropped."""
     user = make_user("shopper@example.com", password=PASSWORD)
     welcome = make_coupon("WELCOME10", per_customer_limit=1)
     redeemed(welcome.pk, user, "order-1")

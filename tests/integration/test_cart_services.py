@@ -82,8 +82,8 @@ def test_stock_caps_quantity_unless_backorder() -> None:
 
 
 def test_backorder_and_untracked_variants_are_not_capped_at_on_hand() -> None:
-    """Regression: a backorderable variant with units still on hand was capped at them
-    by add, set quantity, merge and the cart recheck; untracked ones are never capped."""
+    """Add, set quantity, merge and the cart recheck never cap a backorderable variant at
+    the units still on hand, nor an untracked one at all."""
     cart = guest_cart()
     backorder = variant_of(make_product(stock=3, allow_backorder=True))
     untracked = variant_of(make_product(stock=0, track_quantity=False))
@@ -330,8 +330,8 @@ def test_merge_sums_quantities_caps_by_stock_and_moves_coupons() -> None:
 def test_merge_drops_guest_coupons_that_do_not_combine_with_the_customers(
     settings: object,
 ) -> None:
-    """Regression: merging stacked a non-combinable guest code onto the customer's code,
-    and codes past max_coupons_per_order."""
+    """Merging keeps the combinability rules: a non-combinable guest code is not stacked onto
+    the customer's code, and no more than max_coupons_per_order are kept."""
     settings.COUPON_COMBINABILITY = {"max_coupons_per_order": 2}  # type: ignore[attr-defined]
     user = make_user()
     mine = services.get_or_create_cart(user=user, session=SessionStore())
@@ -410,7 +410,7 @@ def test_expire_stale_carts() -> None:
 
 
 def test_guest_cart_stores_a_hash_of_the_session_key_not_the_key() -> None:
-    """Regression: the raw session key was stored, so a DB read gave session-hijack material."""
+    """Only a hash of the session key is stored, so a DB read gives no session-hijack material."""
     session = SessionStore()
     cart = services.get_or_create_cart(user=None, session=session)
     assert session.session_key
@@ -455,8 +455,8 @@ def _race(targets: list[Callable[[], object]]) -> list[object]:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("round_", range(3))
 def test_concurrent_sign_ins_with_two_guest_carts_end_in_one_summed_cart(round_: int) -> None:
-    """Regression: two sign-ins at once (two devices, no customer cart yet) both adopted
-    their guest cart; the second hit the one-active-cart constraint and its items were lost."""
+    """Two sign-ins at once (two devices, no customer cart yet) end in one cart holding both
+    guest carts' items: the one-active-cart constraint never drops the second."""
     user = make_user()
     mug = variant_of(make_product(stock=50))
     tent = variant_of(make_product(stock=50))

@@ -32,7 +32,7 @@ def guest_cart() -> Cart:
 
 
 def test_api_refuses_a_second_line_of_the_same_variant_past_stock(client: Client) -> None:
-    """The reviewer's repro: 12 available, then the same 12 again with customizations."""
+    """12 available: the same 12 again with customizations is refused as a second line."""
     cart = client.post("/api/cart", content_type="application/json").json()["data"]
     variant = variant_of(make_product(stock=12))
     url = f"/api/cart/{cart['id']}/items"
@@ -161,8 +161,8 @@ def test_html_checkout_gate_counts_every_line_of_the_variant(client: Client) -> 
 
 
 def test_a_withdrawn_customization_does_not_hide_the_oversold_variant(settings: Any) -> None:
-    """Regression: the cart reported one message per variant, so the
-    withdrawn-customization message of the first line hid "... across 2 lines"."""
+    """Each problem gets its own message, so a withdrawn customization on the first line
+    does not hide the oversold variant ("... across 2 lines")."""
     cart = guest_cart()
     variant = variant_of(make_product(name="Camp Lantern", stock=12))
     services.add_line(cart, variant.pk, 6, customizations=WRAP)

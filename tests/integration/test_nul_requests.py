@@ -1,7 +1,7 @@
 """A NUL character anywhere in the path, query string or form is a 400, never a 500.
 
-PostgreSQL refuses NUL in text, so a filter value such as `?kind=%00` used to reach the
-database and fail there (admin changelists, autocomplete, storefront lookups).
+PostgreSQL refuses NUL in text, so a filter value such as `?kind=%00` is stopped before it
+reaches the database (admin changelists, autocomplete, storefront lookups).
 """
 
 import json
@@ -70,7 +70,7 @@ def test_multipart_bodies_are_left_to_the_form(client: Client) -> None:
 
 
 def test_an_undecodable_form_body_is_400_even_with_debug(client: Client, settings) -> None:
-    """With DEBUG on, the technical 500 page re-read the broken body and crashed."""
+    """With DEBUG on the answer is still a 400: no technical 500 page re-reads the broken body."""
     settings.DEBUG = True
     response = client.generic(
         "POST", reverse("accounts:sign_in"), b"a=b", f"{URLENCODED}; charset=utf-16"

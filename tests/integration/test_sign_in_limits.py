@@ -66,8 +66,8 @@ def _in_parallel(count: int, attempt: Any) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_wrong_passwords_get_no_more_checks_than_the_limit(failed_checks: Any) -> None:
-    """Regression: the limit was checked before the failure was recorded, so attempts in
-    flight together all passed the check (30 parallel tries got 6 checks on 2 workers)."""
+    """Each failure is recorded before the limit is checked, so attempts in flight together
+    cannot all pass the check: 30 parallel tries get exactly MAX_FAILURES password checks."""
     make_user("ana@example.com", password=PASSWORD)
 
     def attempt() -> str:
@@ -103,8 +103,8 @@ def admin_sign_in(client: Client, username: str, password: str) -> Any:
 
 @pytest.mark.django_db
 def test_admin_sign_in_is_limited_like_the_storefront() -> None:
-    """Regression: /admin/login/ had no attempt limit (30 wrong passwords, then the right
-    one signed in)."""
+    """/admin/login/ shares the storefront's attempt limit, so a staff password cannot be
+    guessed there either."""
     make_user("boss@example.com", password=PASSWORD, is_staff=True, is_superuser=True)
     attacker = Client(REMOTE_ADDR="203.0.113.7")
     for _ in range(throttle.MAX_FAILURES):

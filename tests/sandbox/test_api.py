@@ -718,7 +718,7 @@ def test_idempotency_keys_expire_on_the_sandbox_clock(client: Any, sandbox: Sand
 
 
 def test_coupon_past_redeem_by_is_refused(client: Any, sandbox: SandboxControl) -> None:
-    """``redeem_by`` was stored and never enforced. After it (on the sandbox clock) the coupon
+    """``redeem_by`` is enforced: after it (on the sandbox clock) the coupon
     is ``valid: false`` and a session cannot use it, as for a used-up ``max_redemptions``."""
     now = int(sandbox.clock()["now"])
     coupon = client.v1.coupons.create(

@@ -1,4 +1,4 @@
-"""The delivery worker in-process, with configurations the control API now refuses: whatever
+"""The delivery worker in-process, with configurations the control API refuses: whatever
 goes wrong in an attempt must end as a recorded, retried failure, never a busy loop."""
 
 from __future__ import annotations

@@ -300,7 +300,7 @@ def _control(sandbox: SandboxControl, path: str, body: bytes) -> requests.Respon
 def test_bad_clock_is_400_and_leaves_the_clock_alone(
     client: Any, sandbox: SandboxControl, body: bytes
 ) -> None:
-    """A NaN offset used to be stored before the 400: every later /v1 POST was a 500."""
+    """A bad offset is refused before it is stored, so later /v1 requests keep working."""
     sandbox.set_clock(offset=60)
     r = _control(sandbox, "/clock", body)
     assert r.status_code == 400, r.text
@@ -322,7 +322,7 @@ def test_bad_clock_is_400_and_leaves_the_clock_alone(
     ],
 )
 def test_bad_control_integers_are_400(sandbox: SandboxControl, path: str, body: bytes) -> None:
-    """``int(1e400)`` is an OverflowError: it was a 500."""
+    """Out-of-range or non-integer counts (``int(1e400)`` overflows) are a 400, config unchanged."""
     before = sandbox.config()
     r = _control(sandbox, path, body)
     assert r.status_code in (400, 404), r.text
@@ -340,8 +340,8 @@ def _session_post(sandbox: SandboxControl, key: str, **extra: str) -> requests.R
 
 
 def test_empty_idempotency_key_is_no_key(sandbox: SandboxControl) -> None:
-    """An empty ``Idempotency-Key`` was stored as a real key: the next keyless-looking POST
-    with other parameters got ``idempotency_error``, or a replay of someone else's session."""
+    """An empty ``Idempotency-Key`` is no key, so a keyless-looking POST with other parameters
+    gets neither ``idempotency_error`` nor a replay of someone else's session."""
     first = _session_post(sandbox, "", client_reference_id="a")
     second = _session_post(sandbox, "", client_reference_id="b")
     assert first.status_code == second.status_code == 200, second.text
@@ -414,7 +414,7 @@ def test_coupon_id_that_could_never_be_fetched_is_400(
 def test_bad_public_url_or_webhook_secret_is_400_and_config_unchanged(
     client: Any, sandbox: SandboxControl, body: bytes
 ) -> None:
-    """``{"public_url": 5}`` was stored: every session URL became ``5/c/pay/...``."""
+    """A non-URL ``public_url`` (e.g. ``5``) is refused: no session URL is ``5/c/pay/...``."""
     before = sandbox.config()
     r = _control(sandbox, "/config", body)
     assert r.status_code == 400, r.text

@@ -326,7 +326,7 @@ def test_redirect_is_a_failed_delivery(
     client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver, status: int
 ) -> None:
     """Stripe does not follow redirects: a 3xx is a failure, recorded with its status and
-    retried. (urllib used to follow 301-303 as a GET that the merchant page answered 200.)"""
+    retried, never followed as a GET that the merchant page could answer 200."""
     sandbox.configure(retry_schedule=[0.01, 0.01])
     webhook_receiver.status = status
     webhook_receiver.redirect_to = f"{webhook_receiver.base_url}/moved/"
@@ -439,8 +439,8 @@ def test_endpoint_that_does_not_speak_http_is_a_failed_attempt(
     ids=lambda c: json.dumps(c),
 )
 def test_config_that_would_break_deliveries_is_400(sandbox: SandboxControl, config: Json) -> None:
-    """These used to be stored; each delivery then raised (InvalidURL, ValueError) and the
-    worker spun. Now the config is refused and left as it was."""
+    """Config that would make every delivery raise (InvalidURL, ValueError) and the worker
+    spin is refused, and the stored config is left as it was."""
     before = sandbox.config()
     with pytest.raises(SandboxControlError) as exc_info:
         sandbox._call("POST", "/config", config)

@@ -57,7 +57,7 @@ def test_allows_checks_quantity_against_available() -> None:
 
 
 def test_backorder_allows_more_than_on_hand_even_while_units_remain() -> None:
-    """Regression: a backorderable variant with stock left was capped at on_hand."""
+    """A backorderable variant with stock left is not capped at on_hand."""
     for result in (
         status(3, backorder=True),
         status(20, backorder=True),

@@ -137,7 +137,7 @@ def test_formatter_alone_does_not_repr_objects() -> None:
         ("https://shop.example/lookup?phone=5551234567&x=1", "5551234567"),
         ("call +1 555 123 4567 now", "555 123 4567"),
         ("call +15551234567 now", "+15551234567"),
-        # Quotes and angle brackets do not end a query string (they used to).
+        # Quotes and angle brackets do not end a query string, so what follows is masked too.
         ("GET /lookup/?q=O'Brien+Road+42 HTTP/1.1", "Road+42"),
         ('GET /lookup/?q=say"hi"+jane+doe 200', "jane+doe"),
         ("GET /lookup/?q=<b>12+Elm+St</b>&x=1 200", "Elm+St"),

@@ -122,7 +122,7 @@ def test_celery_workers_keep_our_logging() -> None:
 
 
 def test_test_settings_remove_their_temporary_media_dir() -> None:
-    """Every test process used to leave a shop-media-* directory behind in /tmp."""
+    """A test process removes its shop-media-* directory, so /tmp does not fill up."""
     clean = {k: v for k, v in os.environ.items() if k in KEEP}
     out = subprocess.run(
         [sys.executable, "-c", "from config import settings_test as s; print(s.MEDIA_ROOT)"],
