@@ -278,6 +278,12 @@ COUPON_RESERVATION_TTL_MINUTES = env.int("COUPON_RESERVATION_TTL_MINUTES", defau
 # per cart, and per client IP across carts.
 COUPON_APPLY_RATE = env.str("COUPON_APPLY_RATE", default="20/min")
 COUPON_APPLY_IP_RATE = env.str("COUPON_APPLY_IP_RATE", default="60/min")
+# Checkout: an idle checkout session expires after this long (the shopper starts again
+# from the cart); orders placed before the cutoff hour (shop time) ship the same day;
+# checkout calls per client (HTML steps and API share the budget).
+CHECKOUT_SESSION_IDLE_MINUTES = env.int("CHECKOUT_SESSION_IDLE_MINUTES", default=60)
+SHIPPING_SAME_DAY_CUTOFF_HOUR = env.int("SHIPPING_SAME_DAY_CUTOFF_HOUR", default=14)
+CHECKOUT_RATE = env.str("CHECKOUT_RATE", default="50/5min")
 # Reverse proxies in front of the app that append to X-Forwarded-For. 0: the client IP is
 # REMOTE_ADDR and X-Forwarded-For is ignored (a client can write anything there).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
