@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
+from apps.cart.models import Cart
 from apps.catalog.models import Brand, Category, Product, ProductImage, ProductVariant
 from apps.inventory.models import StockItem
 
@@ -144,3 +145,17 @@ def make_coupon(code: str | None = None, **kwargs: object) -> Coupon:
         if related:
             getattr(coupon, name).set(related)
     return coupon
+
+
+def variant_of(product: Product) -> ProductVariant:
+    """The product's first variant, as the storefront's variant picker orders them."""
+    return ProductVariant.objects.filter(product=product).order_by("position", "id")[0]
+
+
+def guest_cart() -> Cart:
+    """An active guest cart for a fresh session (sessions live in the database)."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from apps.cart import services
+
+    return services.get_or_create_cart(user=None, session=SessionStore())

@@ -95,3 +95,12 @@ def transaction_in_another_thread(
         thread.join(join_timeout)
     assert not thread.is_alive(), "the other transaction never finished"
     assert not failures, failures
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago, for a throwaway server."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

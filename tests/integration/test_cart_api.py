@@ -4,14 +4,9 @@ import pytest
 from django.test import Client
 
 from apps.cart.models import CartCoupon
-from apps.catalog.models import Product, ProductVariant
-from tests.factories import make_coupon, make_product
+from tests.factories import make_coupon, make_product, variant_of
 
 pytestmark = pytest.mark.django_db
-
-
-def variant_of(product: Product) -> ProductVariant:
-    return ProductVariant.objects.filter(product=product).order_by("position", "id")[0]
 
 
 def create(client: Client) -> dict:

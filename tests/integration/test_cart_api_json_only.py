@@ -1,6 +1,7 @@
-"""Regression (review of #4): the cart API accepted form-encoded bodies, where a nested
-field such as `customizations` cannot be expressed, and silently dropped it (201 without
-the customization). The API is JSON-only: any other body is 415 in the envelope."""
+"""The cart API takes JSON bodies only: any other body is a 415 in the envelope.
+
+A form-encoded body cannot express a nested field such as `customizations`, so accepting
+one would silently drop it."""
 
 import json
 

@@ -1,6 +1,7 @@
-"""Regression (review of #4): the cart counted a code the signed-in customer can no longer
-use. Merge and adoption moved guest codes without the usage checks, and the cart view
-skipped per-customer usage, while applying the same code directly was refused."""
+"""The cart never counts a code the signed-in customer can no longer use.
+
+Merge, adoption and the cart view run the same usage checks (overall and per customer) as
+applying the code directly."""
 
 from decimal import Decimal
 
@@ -11,18 +12,13 @@ from django.urls import reverse
 
 from apps.cart import errors, merge, selectors, services
 from apps.cart.models import Cart, CartCoupon
-from apps.catalog.models import Product, ProductVariant
 from apps.promotions import rules
 from apps.promotions.services import confirm_usage, reserve_usage
-from tests.factories import make_coupon, make_product, make_user
+from tests.factories import make_coupon, make_product, make_user, variant_of
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "a long passphrase 9"
-
-
-def variant_of(product: Product) -> ProductVariant:
-    return ProductVariant.objects.filter(product=product).order_by("position", "id")[0]
 
 
 def guest_cart_with(code: str) -> Cart:

@@ -1,29 +1,19 @@
-"""Regression (review of #4): a line's customizations were charged at the price captured
-when it was added, forever. The cart prices them from CART_CUSTOMIZATIONS at view time
-and flags a change like a catalog price change (old -> new)."""
+"""Customizations are charged at today's price, not the price captured when the line was added.
+
+The cart prices them from CART_CUSTOMIZATIONS at view time and flags a change like a
+catalog price change (old -> new)."""
 
 import copy
 from decimal import Decimal
 
 import pytest
-from django.contrib.sessions.backends.cache import SessionStore
 from django.test import Client
 from django.urls import reverse
 
 from apps.cart import selectors, services
-from apps.cart.models import Cart
-from apps.catalog.models import Product, ProductVariant
-from tests.factories import make_coupon, make_product
+from tests.factories import guest_cart, make_coupon, make_product, variant_of
 
 pytestmark = pytest.mark.django_db
-
-
-def variant_of(product: Product) -> ProductVariant:
-    return ProductVariant.objects.filter(product=product).order_by("position", "id")[0]
-
-
-def guest_cart() -> Cart:
-    return services.get_or_create_cart(user=None, session=SessionStore())
 
 
 @pytest.fixture

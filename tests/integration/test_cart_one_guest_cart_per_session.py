@@ -1,7 +1,7 @@
-"""Regression (third review of #4): two first requests of the same guest session at once
-each created a guest cart; the session kept the id of whichever saved last, and the other
-cart (with the line added to it) was lost. A partial unique constraint allows one active
-guest cart per session hash, and get_or_create_cart returns the winner on conflict."""
+"""A guest session has at most one active cart, even when its first requests race.
+
+A partial unique constraint allows one active guest cart per session hash, and
+get_or_create_cart returns the winner on conflict, so no line lands in a lost cart."""
 
 import threading
 

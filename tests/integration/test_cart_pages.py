@@ -8,14 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.cart.models import Cart, CartLine
-from apps.catalog.models import Product, ProductVariant
-from tests.factories import make_coupon, make_product, make_user
+from tests.factories import make_coupon, make_product, make_user, variant_of
 
 pytestmark = pytest.mark.django_db
-
-
-def variant_of(product: Product) -> ProductVariant:
-    return ProductVariant.objects.filter(product=product).order_by("position", "id")[0]
 
 
 def add(client: Client, variant_id: object, quantity: object = 1, follow: bool = True):

@@ -14,20 +14,18 @@ from django.utils import timezone
 
 from apps.cart import errors, merge, selectors, services
 from apps.cart.models import Cart, CartCoupon, CartLine
-from apps.catalog.models import Product, ProductVariant
 from apps.inventory.models import StockItem
 from apps.promotions import rules
-from tests.factories import make_category, make_coupon, make_product, make_user
+from tests.factories import (
+    guest_cart,
+    make_category,
+    make_coupon,
+    make_product,
+    make_user,
+    variant_of,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def guest_cart() -> Cart:
-    return services.get_or_create_cart(user=None, session=SessionStore())
-
-
-def variant_of(product: Product) -> ProductVariant:
-    return ProductVariant.objects.filter(product=product).order_by("position", "id")[0]
 
 
 def test_guest_cart_lives_in_the_session_and_customer_cart_by_user() -> None:

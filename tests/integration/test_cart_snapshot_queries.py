@@ -10,8 +10,7 @@ from django.contrib.sessions.backends.cache import SessionStore
 
 from apps.cart import selectors, services
 from apps.cart.models import Cart
-from apps.catalog.models import Product, ProductVariant
-from tests.factories import make_coupon, make_product, make_user
+from tests.factories import make_coupon, make_product, make_user, variant_of
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +19,6 @@ AssertMax = Callable[[int], AbstractContextManager[object]]
 # Lines with variant, product and stock; primary images; categories; applied coupons and
 # their four rule sets; the customer's redeemed uses.
 SNAPSHOT_MAX_QUERIES = 9
-
-
-def variant_of(product: Product) -> ProductVariant:
-    return ProductVariant.objects.filter(product=product).order_by("position", "id")[0]
 
 
 def customer_cart_with(lines: int) -> Cart:

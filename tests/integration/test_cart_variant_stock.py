@@ -1,7 +1,7 @@
-"""Regression (review of #4): the stock cap is per variant, not per cart line.
+"""The stock cap is per variant, not per cart line.
 
-Lines with different customizations are separate lines of the same variant; each passed
-the stock check alone, so a cart could hold 4 x 12 of a variant with 12 available."""
+Lines with different customizations are separate lines of the same variant, so every check
+counts all of them: a cart cannot hold 4 x 12 of a variant with 12 available."""
 
 import re
 from typing import Any
@@ -13,22 +13,13 @@ from django.urls import reverse
 
 from apps.cart import errors, merge, selectors, services
 from apps.cart.models import Cart, CartLine
-from apps.catalog.models import Product, ProductVariant
-from tests.factories import make_product, make_user
+from tests.factories import guest_cart, make_product, make_user, variant_of
 
 pytestmark = pytest.mark.django_db
 
 WRAP = [{"type": "gift_wrap", "value": "a"}]
 ENGRAVE_A = [{"type": "engraving", "value": "a"}]
 ENGRAVE_B = [{"type": "engraving", "value": "b"}]
-
-
-def variant_of(product: Product) -> ProductVariant:
-    return ProductVariant.objects.filter(product=product).order_by("position", "id")[0]
-
-
-def guest_cart() -> Cart:
-    return services.get_or_create_cart(user=None, session=SessionStore())
 
 
 def test_api_refuses_a_second_line_of_the_same_variant_past_stock(client: Client) -> None:

@@ -7,7 +7,6 @@ and the access log. config/gunicorn.py routes both through apps.core.logging.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,12 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
+from tests.support import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -42,7 +37,7 @@ def _get(url: str) -> tuple[int, str]:
 def test_gunicorn_logs_are_redacted_json_with_request_ids() -> None:
     db = settings.DATABASES["default"]
     auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DEBUG": "false",

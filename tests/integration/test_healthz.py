@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.test import Client, override_settings
 
+from tests.support import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -24,9 +26,7 @@ def test_healthz_reports_database_and_cache_up(client: Client) -> None:
 def test_healthz_is_degraded_naming_the_cache_when_redis_is_unreachable(client: Client) -> None:
     """Redis is a cache: without it the shop still serves, so a load balancer must keep
     the instance (200), while monitoring sees "degraded"."""
-    with socket.socket() as sock:  # a port nothing listens on once closed
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # a port nothing listens on once closed
     dead = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",

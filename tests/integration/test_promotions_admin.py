@@ -1,4 +1,4 @@
-"""Coupon admin (review of #4): a usage limit below the uses already counted is a form
+"""Coupon admin: a usage limit below the uses already counted is a form
 error, never a 500 from the promotions_coupon_usage_within_limit check constraint, and a
 save never writes back a stale usage_count over uses counted meanwhile."""
 

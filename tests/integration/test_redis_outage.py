@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from django.urls import reverse
 
 from apps.accounts import throttle
 from tests.factories import make_product, make_user
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger(__name__)
@@ -46,12 +46,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for(check: object, what: str, timeout: float = 20.0) -> None:
@@ -71,7 +65,7 @@ class OwnRedis:
     the same port, paused and resumed."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="shop-outage-redis-")
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -128,7 +122,7 @@ def shop(own_redis: OwnRedis) -> Iterator[str]:
     """gunicorn serving the test database, with its cache on `own_redis`."""
     db = settings.DATABASES["default"]
     auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",  # its password hasher made the users

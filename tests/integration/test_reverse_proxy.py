@@ -28,6 +28,7 @@ import pytest
 from django.conf import settings
 
 from config.urls import MEDIA_HEADERS
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -45,12 +46,6 @@ needs_nginx = pytest.mark.skipif(
     reason="nginx is not installed: `make test-system-deps` installs it as root "
     "(or: apt-get install -y nginx); the reverse-proxy drill runs deploy/nginx.conf",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -139,7 +134,7 @@ def gunicorn(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) ->
     tmp_path = tmp_path_factory.mktemp("gunicorn")
     db = settings.DATABASES["default"]
     auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -175,7 +170,7 @@ def stack(gunicorn: Gunicorn, tmp_path_factory: pytest.TempPathFactory) -> Itera
     prefix = tmp_path_factory.mktemp("nginx")
     (prefix / "temp").mkdir()
     (prefix / "media").mkdir()
-    port = _free_port()
+    port = free_port()
     conf = prefix / "nginx.conf"
     conf.write_text(render_nginx_conf(port, gunicorn.port, prefix))
     # As root, nginx's workers would run as the distribution's unprivileged user, which

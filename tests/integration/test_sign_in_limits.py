@@ -2,7 +2,6 @@
 no extra checks), shared by the storefront and the admin, per (email, IP) pair, and kept
 in process memory while Redis is unreachable."""
 
-import socket
 import threading
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.urls import reverse
 from apps.accounts import throttle
 from apps.core import ratelimit
 from tests.factories import make_user
+from tests.support import free_port
 
 PASSWORD = "quiet river 77"
 
@@ -144,9 +144,7 @@ def test_the_admin_ip_limit_spans_usernames() -> None:
 @pytest.fixture
 def redis_unreachable() -> Any:
     """The cache pointed at a port nothing listens on: every Redis call really fails."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     dead = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",

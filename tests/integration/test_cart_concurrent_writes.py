@@ -1,10 +1,10 @@
-"""Regression (third review of #4): cart writes against sign-in merges and versions.
+"""Cart writes are version-checked and a cart merged away meanwhile is a clean 404, never a 500.
 
-- Adopting a guest cart dropped used-up codes without bumping `version`, so a tab still
-  showing the code wrote on the old version and was accepted.
-- A write racing a merge that deleted the guest cart was a 500 (Cart.DoesNotExist).
-- DELETE bodies were not validated: {"versoin": 1} deleted without the version check.
-- 409 CART_NOT_ACTIVE carried no `data`, though the schema says it holds the cart.
+- Adopting a guest cart bumps `version` (also when it drops used-up codes), so a tab still
+  showing the old cart cannot write on the old version.
+- A write racing a merge that deletes the guest cart is a 404 or a message, never a crash.
+- DELETE bodies are validated: {"versoin": 1} is a 400 and deletes nothing.
+- 409 CART_NOT_ACTIVE carries the cart in `data`, as the schema says.
 """
 
 import json
@@ -20,22 +20,13 @@ from django.urls import reverse
 
 from apps.cart import api, errors, merge, services
 from apps.cart.models import Cart, CartCoupon, CartLine
-from apps.catalog.models import Product, ProductVariant
 from apps.core.api import ApiError
 from apps.promotions.services import confirm_usage, reserve_usage
-from tests.factories import make_coupon, make_product, make_user
+from tests.factories import guest_cart, make_coupon, make_product, make_user, variant_of
 from tests.integration.test_api_schema import _validate
 from tests.support import transaction_in_another_thread
 
 pytestmark = pytest.mark.django_db
-
-
-def variant_of(product: Product) -> ProductVariant:
-    return ProductVariant.objects.filter(product=product).order_by("position", "id")[0]
-
-
-def guest_cart() -> Cart:
-    return services.get_or_create_cart(user=None, session=SessionStore())
 
 
 def api_cart(client: Client) -> int:

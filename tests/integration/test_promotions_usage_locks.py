@@ -1,11 +1,9 @@
-"""Regression (third review of #4): coupon usage locks vs. inserts referencing a coupon.
+"""Coupon usage locks never deadlock with, or block, carts attaching the same coupons.
 
-Every CartCoupon insert takes FOR KEY SHARE on its coupon row. Checkout's usage locks
-were plain FOR UPDATE, which conflicts with it: a sign-in merge inserting guest codes in
-applied order (B, then A) and a checkout locking them in pk order (A, then B) deadlocked.
-The usage locks are FOR NO KEY UPDATE now (only usage_count changes), and the merge
-inserts codes in pk order. FOR UPDATE also made applying a code wait for a staff edit or
-a checkout holding the coupon lock."""
+Every CartCoupon insert takes FOR KEY SHARE on its coupon row. The usage locks are FOR NO
+KEY UPDATE (only usage_count changes), which does not conflict with it, and a merge inserts
+codes in pk order, the order checkout locks them in; so applying a code never waits for a
+staff edit or a checkout holding the coupon's usage lock."""
 
 import threading
 import time

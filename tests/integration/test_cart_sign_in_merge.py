@@ -1,9 +1,8 @@
-"""Regression (third review of #4): a failed merge at sign-in orphaned the guest cart.
+"""Signing in merges the session's guest cart into that customer only, and never loses it.
 
-The handler removed the cart id from the session before merging, and the sign-in hooks
-log and swallow a failing handler, so a merge that failed (here: a real lock timeout
-while another transaction holds the customer's cart) lost the guest cart silently. Now
-the id stays until the merge succeeds, the shopper is told, and the cart page retries."""
+The sign-in hooks log and swallow a failing handler, so the guest cart id stays in the
+session until a merge succeeds (here one fails on a real lock timeout while another
+transaction holds the customer's cart): the shopper is told, and the cart page retries."""
 
 import threading
 from collections.abc import Callable
@@ -65,3 +64,34 @@ def test_a_failed_merge_keeps_the_guest_cart_tells_the_shopper_and_is_retried() 
     ]
     assert CART_SESSION_KEY not in guest.session
     assert "We added the items from your guest cart" in page
+
+
+def sign_in(client: Client, email: str) -> None:
+    response = client.post(reverse("accounts:sign_in"), {"email": email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_guest_cart_pending_in_one_customers_session_is_not_merged_into_the_next() -> None:
+    """A guest cart id left in one customer's session is dropped, not merged, when the next
+    customer signs in on the same browser."""
+    make_user("ana@example.com", password=PASSWORD)
+    ben = make_user("ben@example.com", password=PASSWORD)
+    variant = ProductVariant.objects.filter(product=make_product(stock=10))[0]
+    stranger = Client()
+    stranger.post(reverse("cart:add"), {"variant_id": variant.pk, "quantity": 3})
+    guest_cart = Cart.objects.get(user__isnull=True)
+
+    shared = Client()
+    sign_in(shared, "ana@example.com")
+    # What a failed merge at Ana's sign-in leaves behind: a guest cart id in her session.
+    session = shared.session
+    session[CART_SESSION_KEY] = guest_cart.pk
+    session.save()
+
+    sign_in(shared, "ben@example.com")  # Ben signs in on the same browser
+
+    guest_cart.refresh_from_db()
+    assert guest_cart.user_id is None  # not adopted by Ben
+    assert not CartLine.objects.filter(cart__user=ben).exists()
+    assert CART_SESSION_KEY not in shared.session
