@@ -142,6 +142,9 @@ def _line_snapshot(line: CartLine, tree: CategoryTree) -> LineSnapshot:
         if isinstance(variant.options, list)
         else (),
         image_url=images[0].image.url if images else "",
+        weight_kg=product.weight_kg,
+        taxable=product.taxable,
+        requires_shipping=product.requires_shipping,
     )
 
 

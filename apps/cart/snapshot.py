@@ -40,6 +40,11 @@ class LineSnapshot:
     sku: str = ""
     options: tuple[Mapping[str, object], ...] = ()
     image_url: str = ""
+    # The product's, for checkout: shipping weight (None counts 0), whether tax and
+    # shipping apply to it.
+    weight_kg: Decimal | None = None
+    taxable: bool = True
+    requires_shipping: bool = True
 
 
 @dataclass(frozen=True, slots=True)
