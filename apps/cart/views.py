@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from apps.cart import selectors, services, signin
 from apps.cart.errors import STALE_MESSAGE, CartError, LineNotFound, StaleCart
@@ -41,7 +41,7 @@ def _email(request: HttpRequest) -> str:
 
 @never_cache
 @ensure_csrf_cookie
-@require_GET
+@require_safe
 def detail(request: HttpRequest) -> HttpResponse:
     """The cart page. It always sets the CSRF cookie (even for an empty cart, which has no
     form) so the page's script can post with the X-CSRFToken header. A guest cart whose

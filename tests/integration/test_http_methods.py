@@ -1,7 +1,7 @@
 """Only the methods a view serves answer; TRACE, CONNECT and the like are a 405 with Allow.
 
-`TRACE /` answered 200 with the home page: function views without a method decorator
-render for any method, and CSRF treats TRACE as safe.
+Function views without a method decorator render for any method, and CSRF treats TRACE as
+safe, so every page names what it serves; wherever GET is served, HEAD is too.
 """
 
 import json
@@ -95,6 +95,18 @@ def test_html_views_refuse_methods_they_do_not_serve(path: str, method: str) -> 
         response = client.generic(method, path)
         assert response.status_code == 405, (response.status_code, client)
         assert method not in response["Allow"]
+
+
+def test_head_is_served_wherever_get_is(client: Client, pages: dict[str, str]) -> None:
+    """HEAD is GET without the body (RFC 9110), so monitors and link checkers get the
+    page's status, not a 405."""
+    for name, path in pages.items():
+        get = client.get(path)
+        head = client.head(path)
+        assert head.status_code == get.status_code, (name, head.status_code, get.status_code)
+        assert b"".join(head.streaming_content if head.streaming else [head.content]) == b""
+    for path in ("/accounts/sign-up/",):
+        assert client.head(path).status_code == client.get(path).status_code == 200, path
 
 
 def test_unknown_api_addresses_stay_a_404_for_any_served_method(client: Client) -> None:
