@@ -250,7 +250,7 @@ class CheckoutEventInline(_ViewOnly, admin.TabularInline[CheckoutEvent, Checkout
     extra = 0
     can_delete = False
     fields = ["created_at", "kind", "event", "from_state", "to_state", "detail"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "kind", "event", "from_state", "to_state", "detail"]
     ordering = ["created_at", "id"]
 
 
