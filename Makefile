@@ -126,4 +126,4 @@ bench: $(VENV)/.installed-dev
 	$(PY) scripts/with_services.py -- $(PY) bench/run.py
 
 clean:
-	rm -rf var media staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var media staticfiles .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

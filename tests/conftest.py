@@ -16,9 +16,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def clear_test_cache() -> int:
-    """Delete every key under the tests' KEY_PREFIX (all versions; cached_db sessions live
-    there too). Not `cache.clear()`: that is FLUSHDB, which would wipe whatever else shares
-    the Redis database REDIS_URL points at (another app, a Celery broker)."""
+    """Delete every key under the tests' KEY_PREFIX, all versions (sessions are not there:
+    they live in the database only). Not `cache.clear()`: that is FLUSHDB, which would wipe
+    whatever else shares the Redis database REDIS_URL points at (another app, a Celery
+    broker)."""
     prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
     if not prefix:
         raise RuntimeError("refusing to clear a Redis cache without a key prefix")

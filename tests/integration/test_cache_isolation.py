@@ -7,9 +7,7 @@ broker's queues).
 
 import uuid
 
-import pytest
 from django.conf import settings
-from django.contrib.sessions.backends.cached_db import SessionStore
 from django.core.cache import cache
 from django_redis import get_redis_connection
 
@@ -21,20 +19,14 @@ def test_test_settings_put_every_cache_key_under_a_prefix() -> None:
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
 
 
-@pytest.mark.django_db
-def test_cleanup_deletes_our_keys_and_sessions_but_not_other_data() -> None:
+def test_cleanup_deletes_our_keys_but_not_other_data() -> None:
     client = get_redis_connection("default")
     foreign = f"other-app:{uuid.uuid4().hex}"
     client.set(foreign, "keep me")
     try:
         cache.set("ours", "x")
         cache.set("ours-v2", "x", version=2)
-        session = SessionStore()
-        session["cart_id"] = 1
-        session.save()
-        ours = [k.decode() for k in client.scan_iter(match="test:*")]
-        assert any("cached_db" in k for k in ours), ours  # sessions are under the prefix too
-        assert clear_test_cache() >= 3
+        assert clear_test_cache() >= 2
         assert cache.get("ours") is None
         assert cache.get("ours-v2", version=2) is None
         assert list(client.scan_iter(match="test:*")) == []

@@ -45,6 +45,8 @@ MISSING = (
     "PG_BIN_GLOB=/nonexistent/*/postgres",
     "POSTGRES=/nonexistent/postgres",
 )
+# Chromium and nginx stand-ins, so what the machine has installed never changes the outcome.
+PRESENT = ("CHROMIUM_PATH=/bin/sh", "NGINX_PATH=/bin/sh")
 
 
 def test_no_database_or_redis_packages_when_their_urls_are_set(tmp_path: Path) -> None:
@@ -52,7 +54,7 @@ def test_no_database_or_redis_packages_when_their_urls_are_set(tmp_path: Path) -
         tmp_path,
         "test-system-deps",
         *MISSING,
-        "CHROMIUM_PATH=/bin/sh",
+        *PRESENT,
         DATABASE_URL="postgres://postgres@db.example:5432/shop",
         REDIS_URL="redis://cache.example:6379/0",
     )
@@ -61,7 +63,7 @@ def test_no_database_or_redis_packages_when_their_urls_are_set(tmp_path: Path) -
 
 
 def test_missing_servers_are_installed_or_named_without_urls(tmp_path: Path) -> None:
-    result, apt = _make(tmp_path, "test-system-deps", *MISSING, "CHROMIUM_PATH=/bin/sh")
+    result, apt = _make(tmp_path, "test-system-deps", *MISSING, *PRESENT)
     if IS_ROOT:
         assert result.returncode == 0, result.stdout + result.stderr
         assert "install -y -qq postgresql redis-server" in apt
@@ -133,3 +135,12 @@ def test_make_run_uses_the_environments_services_when_asked(tmp_path: Path) -> N
             "DATABASE_URL=postgres://shop@db.example:5432/production "
             "REDIS_URL=redis://cache.example:6379/0 BROKER=redis://cache.example:6379/1 "
         ), line
+
+
+def test_make_clean_removes_every_tool_cache(tmp_path: Path) -> None:
+    """Dry run (`make -n`), so the shared checkout keeps its files."""
+    result, _ = _make(tmp_path, "-n", "clean")
+    assert result.returncode == 0, result.stdout + result.stderr
+    removed = result.stdout.split()
+    for cache in (".pytest_cache", ".mypy_cache", ".ruff_cache", ".import_linter_cache"):
+        assert cache in removed, result.stdout
