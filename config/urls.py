@@ -8,6 +8,7 @@ from django.views.static import serve
 
 from apps.core.api_views import SchemaView
 from apps.core.api_views import not_found as api_not_found
+from apps.core.api_views import server_error
 from apps.core.views import healthz
 
 # Uploads share the shop's origin: whatever a file holds (an SVG with a script that got
@@ -35,9 +36,15 @@ urlpatterns = [
     # Last of /api/: whatever no API route matched is the envelope's 404, not HTML.
     re_path(r"^api/", api_not_found),  # a prefix: any rest, newlines included
     path("cart/", include("apps.cart.urls")),
+    path("checkout/", include("apps.checkout.urls")),
     path("accounts/", include("apps.accounts.urls")),
+    path("account/addresses/", include("apps.checkout.account_urls")),
     path("", include("apps.storefront.urls")),
 ]
+
+# Errors raised outside DRF: the envelope under /api/, templates/500.html elsewhere. /api/
+# 404s need no handler404: the catch-all route above answers them.
+handler500 = server_error
 
 if settings.SERVE_MEDIA:
     urlpatterns += [

@@ -130,3 +130,12 @@ class AddressForm(DescribedErrorsForm):
             hint = "use the suggested address" + (" or keep yours" if check.keepable else "")
             raise forms.ValidationError(f"Please check the address: {hint}.", code=SUGGESTION_ERROR)
         return cleaned
+
+
+class AddressBookForm(AddressForm):
+    """An address book entry: the address and whether it is a default."""
+
+    default_shipping = forms.BooleanField(
+        label="Use as my default shipping address", required=False
+    )
+    default_billing = forms.BooleanField(label="Use as my default billing address", required=False)
