@@ -27,7 +27,7 @@ US = AddressData(
 
 
 def form_data(**overrides: str) -> dict[str, str]:
-    data = {k: v for k, v in US.as_dict().items()}
+    data = dict(US.as_dict().items())
     data.update(overrides)
     return data
 
@@ -67,7 +67,8 @@ def test_a_suggestion_is_shown_and_accepting_it_stores_the_normalised_address(
     assert not Address.objects.filter(user=user).exists()
     html = page.content.decode()
     assert "Did you mean this address?" in html
-    assert "94107-1234" in html and "Used the code CA for California." in html
+    assert "94107-1234" in html
+    assert "Used the code CA for California." in html
     assert 'role="alert"' in html
     # Their own version is not valid as typed (a 9-digit ZIP), so there is no "keep mine".
     assert 'data-testid="keep-mine"' not in html
@@ -110,10 +111,12 @@ def test_errors_sit_next_to_fields_and_in_the_summary(user_client) -> None:
     response = client.post(reverse("addresses:add"), form_data(zip_code="9410", state=""))
     assert response.status_code == 400
     html = response.content.decode()
-    assert 'id="id_zip_code-error"' in html and 'aria-invalid="true"' in html
+    assert 'id="id_zip_code-error"' in html
+    assert 'aria-invalid="true"' in html
     assert 'aria-describedby="id_zip_code-error"' in html
     assert "Enter a ZIP code like 94107 or 94107-1234." in html
-    assert 'href="#id_state"' in html and "Choose a state." in html
+    assert 'href="#id_state"' in html
+    assert "Choose a state." in html
 
 
 def test_another_users_address_is_a_404(user_client) -> None:
@@ -127,7 +130,8 @@ def test_another_users_address_is_a_404(user_client) -> None:
     response = client.post(reverse("addresses:edit", args=[other.pk]), form_data(city="Oakland"))
     assert response.status_code == 404
     other.refresh_from_db()
-    assert other.city == "San Francisco" and Address.objects.filter(pk=other.pk).exists()
+    assert other.city == "San Francisco"
+    assert Address.objects.filter(pk=other.pk).exists()
 
 
 def test_edit_and_delete(user_client) -> None:
@@ -204,7 +208,7 @@ def test_parallel_default_switches_leave_exactly_one_default() -> None:
         try:
             barrier.wait()
             address_book.set_default(user, address_id, "shipping")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
