@@ -1,16 +1,24 @@
 """Reads for checkout: shipping zones with their methods and tax rates, as plain snapshots
 for the pure modules (`checkout.shipping`, `checkout.tax`)."""
 
+from collections.abc import Iterable
+
 from django.db.models import Prefetch
 
-from apps.checkout.models import ShippingMethod, ShippingZone, TaxRate
+from apps.checkout.addresses import AddressData
+from apps.checkout.models import Address, ShippingMethod, ShippingZone, TaxRate
 from apps.checkout.shipping import MethodSnapshot, ZoneSnapshot
 from apps.checkout.tax import RateSnapshot
 
 
 def _country_codes(countries: object) -> frozenset[str]:
     """CountryField(multiple=True) gives Country objects; their codes are what matches."""
-    items = countries if isinstance(countries, list | tuple) else [countries]
+    if isinstance(countries, str) or hasattr(countries, "code"):
+        items: Iterable[object] = [countries]
+    elif isinstance(countries, Iterable):
+        items = countries
+    else:
+        items = []
     return frozenset(str(getattr(c, "code", c)).upper() for c in items if c)
 
 
@@ -80,4 +88,32 @@ def tax_rates(country: str) -> tuple[RateSnapshot, ...]:
         for rate in TaxRate.objects.filter(
             country=country.strip().upper(), is_active=True
         ).order_by("id")
+    )
+
+
+# --- checkout sessions (C3) ------------------------------------------------------------
+
+
+def saved_addresses(user_id: int) -> list[Address]:
+    """A customer's address book for the address steps, default shipping first: one query."""
+    return list(
+        Address.objects.filter(user_id=user_id).order_by(
+            "-is_default_shipping", "-updated_at", "-id"
+        )
+    )
+
+
+def address_data(address: Address) -> AddressData:
+    """A saved address as the snapshot a checkout session stores."""
+    return AddressData(
+        first_name=address.first_name,
+        last_name=address.last_name,
+        company=address.company,
+        street1=address.street1,
+        street2=address.street2,
+        city=address.city,
+        state=address.state,
+        zip_code=address.zip_code,
+        country=str(getattr(address.country, "code", address.country)),
+        phone=address.phone,
     )
