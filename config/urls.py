@@ -6,9 +6,8 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from apps.core.api_views import SchemaView
+from apps.core.api_views import SchemaView, server_error
 from apps.core.api_views import not_found as api_not_found
-from apps.core.api_views import server_error
 from apps.core.views import healthz
 
 # Uploads share the shop's origin: whatever a file holds (an SVG with a script that got

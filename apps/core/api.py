@@ -234,6 +234,9 @@ def failure(
     return Response(body, status=status_code, headers=dict(headers or {}))
 
 
+INTERNAL_ERROR_MESSAGE = "An unexpected error occurred. Please try again."
+
+
 def failure_body(
     request: object,
     code: str,
@@ -342,7 +345,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
     return failure(
         request,
         "INTERNAL_ERROR",
-        "An unexpected error occurred. Please try again.",
+        INTERNAL_ERROR_MESSAGE,
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
 

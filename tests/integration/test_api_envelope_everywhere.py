@@ -1,10 +1,13 @@
-"""Every answer under /api/ is the JSON envelope: unknown paths and non-integer ids (which
-no route matches) were Django's HTML 404 page, and the schema endpoint rendered its errors
-as YAML. Pages outside /api/ keep their HTML 404."""
+"""Every answer under /api/ is the JSON envelope, never an HTML or YAML page.
+
+That covers unknown paths and non-integer ids (no route matches them), the schema
+endpoint's errors, and server errors raised outside DRF. Pages outside /api/ keep their
+HTML 404 and 500 pages."""
 
 from typing import Any
 
 import pytest
+from django.http import HttpRequest, HttpResponse
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +84,41 @@ def test_pages_outside_the_api_keep_their_html_404(client: Client) -> None:
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+class ExplodeMiddleware:
+    """Raises when asked to (the X-Explode header): a server error outside DRF."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.headers.get("X-Explode"):
+            raise RuntimeError("secret internal detail")
+        return self.get_response(request)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def exploding_client(settings: Any) -> Client:
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.ExplodeMiddleware"]
+    client = Client(HTTP_X_EXPLODE="1")
+    client.raise_request_exception = False
+    return client
+
+
+@pytest.mark.parametrize("path", ["/api/cart", "/api/cart/1", "/api/schema/", "/api/nope"])
+def test_a_server_error_outside_drf_is_the_envelope_500(
+    exploding_client: Client, path: str
+) -> None:
+    response = exploding_client.get(path)
+    _assert_envelope(response, 500, "INTERNAL_ERROR")
+    assert response.json()["error"]["details"] == []
+    assert b"secret internal detail" not in response.content
+
+
+def test_a_server_error_on_a_page_is_the_shops_html_500(exploding_client: Client) -> None:
+    response = exploding_client.get("/")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
+    assert "Something went wrong on our side" in response.content.decode()
+    assert b"secret internal detail" not in response.content
