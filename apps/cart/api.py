@@ -131,7 +131,7 @@ def _item(cart: dict[str, object], item_id: int | None) -> object:
 
 class CartApiView(APIView):
     """JSON bodies only: a form body cannot carry nested fields such as `customizations`,
-    which were then silently dropped; anything but JSON is 415 in the envelope."""
+    which would be silently dropped; anything but JSON is 415 in the envelope."""
 
     authentication_classes = [CsrfSessionAuthentication]
     parser_classes = [BoundedJSONParser]

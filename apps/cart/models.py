@@ -52,8 +52,8 @@ class Cart(TimeStampedModel):
                 condition=Q(status="active", user__isnull=False),
                 name="cart_one_active_per_user",
             ),
-            # One active guest cart per session: two first requests of the same session
-            # each created a cart, and the one whose session save lost was orphaned.
+            # One active guest cart per session, so when two first requests of the same
+            # session race, neither cart is orphaned by the other's session save.
             models.UniqueConstraint(
                 fields=["session_hash"],
                 condition=Q(status="active", user__isnull=True),

@@ -133,7 +133,7 @@ def test_html_checkout_gate_counts_every_line_of_the_variant(client: Client) -> 
     variant = variant_of(make_product(name="Camp Stove", stock=12))
     client.post(reverse("cart:add"), {"variant_id": variant.pk, "quantity": 12})
     cart = Cart.objects.get()
-    # Lines of the same variant as they were left by the old per-line check.
+    # Two lines of one variant, each within stock alone, together past it.
     CartLine.objects.create(
         cart=cart,
         variant=variant,

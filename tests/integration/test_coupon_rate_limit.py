@@ -65,8 +65,8 @@ def test_api_answers_429_in_the_envelope_after_the_cart_budget() -> None:
 
 
 def test_spoofed_x_forwarded_for_does_not_buy_a_fresh_budget() -> None:
-    """Before: DRF's throttle keyed on X-Forwarded-For, so each made-up address got a new
-    budget. Now the IP budget follows REMOTE_ADDR, across fresh carts too."""
+    """The IP budget follows REMOTE_ADDR, across fresh carts too, so a made-up
+    X-Forwarded-For address never buys a new budget."""
     statuses = []
     for i in range(7):
         client = Client()  # a fresh session and cart each time
@@ -108,7 +108,7 @@ def test_client_ip_reads_x_forwarded_for_only_behind_proxies(settings: Any) -> N
 
 
 def test_cart_page_and_api_share_one_budget() -> None:
-    """Before: the cart page's coupon form was not throttled at all."""
+    """The cart page's coupon form spends the same budget as the API: no way around it."""
     client = Client()
     client.post(
         reverse("cart:add"), {"variant_id": make_product(stock=5).variants.get().pk, "quantity": 1}

@@ -182,7 +182,7 @@ def test_confirm_after_stale_release_re_reserves_when_the_limit_allows() -> None
     _stale_release("late")
     coupon.refresh_from_db()
     assert coupon.usage_count == 0
-    assert services.confirm_usage("late") == 1  # was 0: the paid use was silently lost
+    assert services.confirm_usage("late") == 1  # the paid use is counted, not silently lost
     coupon.refresh_from_db()
     assert coupon.usage_count == 1
     assert CouponRedemption.objects.get(reference="late").status == "redeemed"

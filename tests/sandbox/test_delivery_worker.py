@@ -55,8 +55,8 @@ def _config(receiver: WebhookReceiver, **overrides: object) -> Config:
 
 
 def test_bad_timeout_is_a_failed_attempt(receiver: WebhookReceiver) -> None:
-    """``urlopen(timeout=-1)`` raises ValueError: it escaped ``attempt()``, no attempt was
-    recorded and the delivery was re-posted at once, forever."""
+    """``urlopen(timeout=-1)`` raises ValueError: it is recorded as a failed attempt, so the
+    delivery is not re-posted at once, forever."""
     attempts, state, used = _deliver_one(_config(receiver, delivery_timeout=-1.0))
     assert len(attempts) == 3
     assert all(not a.ok and a.status is None for a in attempts)

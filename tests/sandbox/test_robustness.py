@@ -362,8 +362,8 @@ def test_idempotency_key_over_255_characters_is_400(sandbox: SandboxControl) -> 
 def test_coupon_ids_with_reserved_characters_can_be_retrieved(
     client: Any, sandbox: SandboxControl, coupon_id: str
 ) -> None:
-    """Path segments were matched undecoded: the SDK sends ``SAVE+10`` for ``SAVE 10`` and
-    the retrieve was ``404 No such coupon: 'SAVE+10'``."""
+    """Path segments are decoded before matching: the SDK sends ``SAVE+10`` for ``SAVE 10``,
+    and the retrieve must find ``SAVE 10``."""
     created = client.v1.coupons.create(
         params={"id": coupon_id, "percent_off": 10, "duration": "once"}
     )
@@ -435,7 +435,7 @@ def test_good_public_url_is_used_for_session_urls(client: Any, sandbox: SandboxC
 def test_other_methods_on_v1_are_stripe_json_404(
     sandbox: SandboxControl, schemas: SchemaChecker, method: str, path: str
 ) -> None:
-    """PUT/PATCH/OPTIONS got the stdlib's ``501`` HTML page; Stripe answers JSON."""
+    """PUT/PATCH/OPTIONS are answered in JSON as on Stripe, not with the stdlib's ``501`` page."""
     r = requests.request(method, f"{sandbox.base_url}{path}", auth=AUTH, timeout=5)
     assert r.status_code == 404, r.text[:200]
     assert r.headers["Content-Type"].startswith("application/json")
@@ -485,7 +485,7 @@ def test_head_on_the_hosted_page_is_get_without_a_body(
 def test_pay_with_an_unknown_method_is_400(
     client: Any, sandbox: SandboxControl, method: object
 ) -> None:
-    """``{"method": "crypto"}`` was paid as a card."""
+    """An unknown method such as ``{"method": "crypto"}`` is refused, never paid as a card."""
     s = create_session(client)
     r = requests.post(
         f"{sandbox.base_url}/_sandbox/sessions/{s.id}/pay", json={"method": method}, timeout=5

@@ -401,9 +401,9 @@ def _not_http_listener() -> Iterator[str]:
 def test_endpoint_that_does_not_speak_http_is_a_failed_attempt(
     client: Any, sandbox: SandboxControl
 ) -> None:
-    """A non-HTTP answer (BadStatusLine) escaped ``attempt()``: the delivery stayed due and was
-    re-posted at once, ~1000 times a second, with no attempt ever recorded. It must be a failed
-    attempt like a 500: recorded with an error, retried on schedule, then ``failed``."""
+    """A non-HTTP answer (BadStatusLine) is a failed attempt like a 500: recorded with an
+    error, retried on schedule, then ``failed``; it never escapes ``attempt()`` and leaves the
+    delivery due, re-posted at once in a busy loop."""
     with _not_http_listener() as url:
         sandbox.configure(webhook_url=url, retry_schedule=[0.05, 0.05])
         s = create_session(client)
@@ -474,7 +474,7 @@ def test_startup_flags_that_would_break_deliveries_are_usage_errors(flag: str, v
 def test_events_list_filters_on_delivery_success(
     client: Any, sandbox: SandboxControl, webhook_receiver: WebhookReceiver
 ) -> None:
-    """``delivery_success`` was accepted and ignored. As on Stripe: ``true`` lists events every
+    """``delivery_success`` filters the event list, as on Stripe: ``true`` lists events every
     endpoint acknowledged, ``false`` those still pending or failed (``pending_webhooks > 0``)."""
     sandbox.configure(retry_schedule=[0.01])
     delivered, failed, pending = (create_session(client) for _ in range(3))
