@@ -18,7 +18,7 @@ NEW = "brand new teapot 19"
 
 
 def link_in(message: mail.EmailMessage) -> str:
-    match = re.search(r"https?://\S+/accounts/password-reset/\S+/\S+/", message.body)
+    match = re.search(r"https?://\S+/accounts/password-reset/\S+/\S+/", str(message.body))
     assert match, message.body
     return match.group(0)
 
