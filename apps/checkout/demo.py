@@ -6,6 +6,7 @@ demo carts are; the rates are examples, not tax advice.
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -122,14 +123,13 @@ def seed_demo_shipping_and_tax() -> str:
     zones = methods = rates = 0
     with transaction.atomic():
         for name, countries, subdivisions, specs in ZONES:
-            zone, created = ShippingZone.objects.get_or_create(
-                name=name,
-                defaults={
-                    "countries": countries,
-                    "subdivisions": subdivisions,
-                    "postcode_prefixes": [],
-                },
-            )
+            # The stubs type CountryField(multiple=True) as one code; it takes a list.
+            zone_fields: dict[str, Any] = {
+                "countries": countries,
+                "subdivisions": subdivisions,
+                "postcode_prefixes": [],
+            }
+            zone, created = ShippingZone.objects.get_or_create(name=name, defaults=zone_fields)
             zones += created
             for position, spec in enumerate(specs):
                 method_name, carrier, level, base, per_kg, free_over, low, high, signed = spec

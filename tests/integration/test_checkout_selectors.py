@@ -22,7 +22,7 @@ AssertNum = Callable[[int], AbstractContextManager[object]]
 
 
 def make_zone(name: str, countries: list[str], methods: int = 2, **kwargs: object) -> ShippingZone:
-    zone = ShippingZone.objects.create(name=name, countries=countries, **kwargs)
+    zone = ShippingZone.objects.create(name=name, countries=countries, **kwargs)  # type: ignore[misc]
     for n in range(methods):
         ShippingMethod.objects.create(
             zone=zone,
