@@ -109,15 +109,17 @@ class AddressForm(DescribedErrorsForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if self.errors:
-            return cleaned
+        # Checked even when a field already failed, so every problem shows at once; a
+        # field keeps its own first error.
+        failed = set(self.errors)
         data = AddressData.from_dict(cleaned)
         check = check_address(data)
         self.address_check = check
-        if not check.valid:
-            for name, messages in check.errors.items():
+        for name, messages in check.errors.items():
+            if name not in failed:
                 for message in messages:
                     self.add_error(name if name in self.fields else None, message)
+        if self.errors:
             return cleaned
         choice = str(self.data.get(self.choice_name) or "")
         if check.suggestion is None:

@@ -232,3 +232,11 @@ def test_form_refuses_a_country_outside_the_list() -> None:
     form = AddressForm(form_data(replace(VALID["US"], country="XX")))
     assert not form.is_valid()
     assert form.errors["country"] == ["Choose a country from the list."]
+
+
+def test_form_shows_every_problem_at_once() -> None:
+    form = AddressForm(form_data(replace(VALID["US"], first_name="", zip_code="1", state="")))
+    assert not form.is_valid()
+    assert form.errors["first_name"] == ["Enter the first name."]
+    assert form.errors["zip_code"] == ["Enter a ZIP code like 94107 or 94107-1234."]
+    assert form.errors["state"] == ["Choose a state."]
