@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/", include("apps.cart.api_urls")),
+    path("api/", include("apps.checkout.api_urls")),
     # Last of /api/: whatever no API route matched is the envelope's 404, not HTML.
     re_path(r"^api/", api_not_found),  # a prefix: any rest, newlines included
     path("cart/", include("apps.cart.urls")),

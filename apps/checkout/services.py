@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from apps.checkout import machine
 from apps.checkout.addresses import AddressData, check_address
 from apps.checkout.machine import Context, Event, Refusal, State
 from apps.checkout.models import CheckoutEvent, CheckoutSession
-from apps.checkout.pricing import CheckoutTotals, checkout_totals
+from apps.checkout.pricing import CheckoutTotals, checkout_totals, taxable_lines
 from apps.checkout.selectors import shipping_zones, tax_rates
 from apps.checkout.shipping import (
     ShippingQuote,
@@ -41,7 +42,9 @@ from apps.checkout.shipping import (
     quotes_for,
     zone_for,
 )
-from apps.checkout.tax import RateSnapshot, rates_for
+from apps.checkout.tax import RateSnapshot, TaxResult, compute_tax, rates_for
+from apps.core import ratelimit
+from apps.core.money import quantize
 from apps.promotions.rules import CombinabilityPolicy
 
 logger = logging.getLogger(__name__)
@@ -514,3 +517,101 @@ def follow_cart_on_sign_in(
         State.USER_IDENTIFICATION
     ):
         messages.info(request, CART_CHANGED_MESSAGE)
+
+
+# --- entry points of the JSON API (checkout.api), written by C4 ---------------------------
+# The API submits a step from wherever the session is, as the pages' edit links and
+# redirects let a shopper do; the machine still decides every move.
+
+CHECKOUT_LIMIT = ratelimit.Limit(
+    scope="checkout",
+    rate_settings={"ip": "CHECKOUT_RATE", "session": "CHECKOUT_RATE"},
+    defaults={"ip": "50/5min", "session": "50/5min"},
+    when_redis_is_down=ratelimit.Outage.OPEN,
+)
+
+
+def checkout_attempt(request: HttpRequest) -> ratelimit.Decision:
+    """One checkout call (CHECKOUT_RATE, 50 per 5 minutes by default), per client IP and
+    per Django session, so neither a fresh session nor a spoofed header resets the budget.
+    Open while Redis is down: a Redis blip must not stop shoppers from paying."""
+    keys = {"ip": ratelimit.client_ip(request) or "unknown"}
+    session_key = request.session.session_key
+    if session_key:
+        keys["session"] = session_key
+    return CHECKOUT_LIMIT.hit(keys)
+
+
+def load_public(
+    public_id: str, cart: Cart | None, *, user: User | None, django_session: SessionBase
+) -> CheckoutSession:
+    """The open checkout session `public_id` when it is the shopper's: the one their Django
+    session holds, on their active cart (`load`). Raises CheckoutSession.DoesNotExist for
+    any other id (the API's 404: not yours looks the same as not there) and
+    CheckoutExpired as `load` does."""
+    if django_session.get(CHECKOUT_SESSION_KEY) != public_id:
+        raise CheckoutSession.DoesNotExist
+    return load(cart, user=user, django_session=django_session)
+
+
+def begin(
+    cart: Cart, *, user: User | None, django_session: SessionBase
+) -> tuple[CheckoutSession, State | Refusal]:
+    """Start or resume checkout on `cart` and proceed past the cart review, as the
+    /checkout/ page's button does: a signed-in shopper is identified from the account and
+    skips identification (SELECT_REGISTERED). A session already past the review keeps
+    its progress; a cart that cannot check out is refused (cart_has_valid_items)."""
+    session = start(cart, user=user, django_session=django_session)
+    pricing = pricing_for(session)
+    sync_cart(session, pricing.priced)
+    outcome = record(session, Event.PROCEED_TO_CHECKOUT, pricing=pricing)
+    if outcome is State.USER_IDENTIFICATION and user is not None and user.is_authenticated:
+        assert isinstance(user, AbstractBaseUser)
+        register_user(session, user)
+        session.save(update_fields=["user", "user_type", "email", "first_name", "last_name"])
+        outcome = record(session, Event.SELECT_REGISTERED)
+    return session, outcome
+
+
+def submit(
+    session: CheckoutSession, step: State, event: Event, data: Mapping[str, Any]
+) -> State | Refusal:
+    """Record `event` with a step's `data` wherever the session is: a step already passed
+    is reopened first (`edit`, as an edit link), and a guest at identification continues
+    as a guest for the guest-info step. A step not reached yet, or guest info on a
+    registered shopper's session, is refused by the machine (no guard)."""
+    current = State(session.state)
+    if step is State.GUEST_INFO and session.user_id is not None:
+        return Refusal(current, event)
+    if step is State.GUEST_INFO and current is State.USER_IDENTIFICATION:
+        moved = record(session, Event.SELECT_GUEST)
+        if isinstance(moved, Refusal):
+            return moved
+    elif current is not step and machine.can_visit(step, current):
+        edit(session, step)
+    return record(session, event, data)
+
+
+def _priced(cart: Cart) -> PricedCart:
+    return price_cart(load_cart_snapshot(cart), CombinabilityPolicy.from_settings(), timezone.now())
+
+
+def quotes_for_address(
+    cart: Cart, address: AddressData
+) -> tuple[ZoneSnapshot | None, tuple[ShippingQuote, ...]]:
+    """The shipping zone for `address` and its methods priced for `cart` (no checkout
+    session needed: POST /api/shipping/calculate)."""
+    zone = zone_for_address(address)
+    return zone, quotes_for_session(_priced(cart), zone)
+
+
+def tax_for_address(
+    cart: Cart, address: AddressData, shipping_cost: Decimal
+) -> tuple[PricedCart, TaxResult]:
+    """The tax `cart` would pay shipped to `address`, with `shipping_cost` taxed where the
+    rates say so (POST /api/tax/calculate): the same rates and rounding as the totals."""
+    priced = _priced(cart)
+    rates = rates_for(address.country, address.state, address.zip_code, tax_rates(address.country))
+    lines = taxable_lines(priced, {}, priced.currency)
+    cost = quantize(max(shipping_cost, Decimal("0")), priced.currency)
+    return priced, compute_tax(lines, cost, rates, priced.currency)
