@@ -183,7 +183,8 @@ def test_a_zip_plus_4_suggestion_is_shown_and_can_be_accepted() -> None:
     )
     assert response.status_code == 400
     form = response.context["address_form"]
-    assert form.suggestion is not None and form.suggestion.zip_code == "94105-1234"
+    assert form.suggestion is not None
+    assert form.suggestion.zip_code == "94105-1234"
     assert "Did you mean this address?" in response.content.decode()
     response = client.post(
         "/checkout/shipping-address/",

@@ -142,7 +142,8 @@ def test_an_invalid_step_form_shows_the_errors_in_a_summary() -> None:
     response = client.post("/checkout/guest/", {"email": "not an email", "first_name": ""})
     assert response.status_code == 400
     body = response.content.decode()
-    assert 'role="alert"' in body and "data-error-summary" in body
+    assert 'role="alert"' in body
+    assert "data-error-summary" in body
     assert 'href="#id_email"' in body
     assert 'aria-invalid="true"' in body
     assert _session().state == State.GUEST_INFO

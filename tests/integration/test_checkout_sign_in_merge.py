@@ -16,7 +16,7 @@ from tests.factories import make_product, make_user, variant_of
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "a long passphrase 9"  # noqa: S105 - test account
+PASSWORD = "a long passphrase 9"
 
 
 def _customer_with_cart() -> tuple[object, Cart]:
@@ -52,7 +52,8 @@ def test_signing_in_at_identification_merges_carts_and_keeps_the_checkout_going(
 
     assert not Cart.objects.filter(pk=guest_cart_id).exists()
     session = CheckoutSession.objects.get(pk=guest_session.pk)
-    assert session.is_open and session.cart_id == customer_cart.pk
+    assert session.is_open
+    assert session.cart_id == customer_cart.pk
     assert session.user_id == user.pk
     assert session.cart_version == Cart.objects.get(pk=customer_cart.pk).version
     assert client.session["checkout_id"] == session.public_id
@@ -116,5 +117,6 @@ def test_a_guest_cart_adopted_by_a_customer_without_a_cart_keeps_its_checkout() 
     session = CheckoutSession.objects.get(is_open=True)
     _sign_in(client, "/checkout/identify/")
     session.refresh_from_db()
-    assert session.is_open and session.cart is not None
+    assert session.is_open
+    assert session.cart is not None
     assert client.get("/checkout/identify/").url == "/checkout/shipping-address/"
