@@ -163,6 +163,11 @@ def cart_weight(lines: Iterable[LineSnapshot]) -> Decimal:
     )
 
 
+def needs_shipping(lines: Iterable[LineSnapshot]) -> bool:
+    """Whether anything in the cart is shipped (a cart of gift cards has nothing to send)."""
+    return any(line.requires_shipping for line in lines)
+
+
 def method_cost(
     method: MethodSnapshot,
     *,

@@ -18,6 +18,7 @@ from apps.checkout.shipping import (
     delivery_window,
     dispatch_date,
     find_quote,
+    needs_shipping,
     quotes_for,
     zone_for,
 )
@@ -162,6 +163,9 @@ def test_weight_is_per_unit_for_shipped_lines_only() -> None:
     lines = [line(1, "0.250", 3), line(2, None, 5), line(3, "9.000", 1, ships=False)]
     assert cart_weight(lines) == Decimal("0.750")
     assert cart_weight([]) == 0
+    assert needs_shipping(lines)
+    assert not needs_shipping(lines[2:])
+    assert not needs_shipping([])
 
 
 @pytest.mark.parametrize(
