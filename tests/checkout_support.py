@@ -33,8 +33,8 @@ NY_ADDRESS = {
 
 
 def make_zones() -> dict[str, ShippingMethod]:
-    """US West (CA, OR, WA) and the rest of the US, two methods each; CA 7.25% and NY 4%
-    sales tax (NY's also on shipping). Returns the methods by "<zone> <name>"."""
+    """US West (CA, OR, WA) and the rest of the US, two methods each; CA 7.25%, WA 6.5%
+    and NY 4% sales tax (NY's also on shipping). Returns the methods by "<zone> <name>"."""
     west = ShippingZone.objects.create(
         name="US West", countries=["US"], subdivisions=["CA", "OR", "WA"]
     )
@@ -65,6 +65,7 @@ def make_zones() -> dict[str, ShippingMethod]:
     TaxRate.objects.create(
         name="California", country="US", subdivision="CA", rate=Decimal("0.0725")
     )
+    TaxRate.objects.create(name="Washington", country="US", subdivision="WA", rate=Decimal("0.065"))
     TaxRate.objects.create(
         name="New York",
         country="US",
