@@ -238,6 +238,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The checkout state is `status` of a session and `step` of its progress: one enum.
+    "ENUM_NAME_OVERRIDES": {"CheckoutStateEnum": "apps.checkout.serializers.STATE_CHOICES"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # Unknown fields refused, one of variantId/productId required; every body may be 413.

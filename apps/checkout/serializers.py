@@ -33,6 +33,8 @@ ADDRESS_NAMES: dict[str, str] = {
     "country": "country",
     "phone": "phone",
 }
+# The machine's states, one enum in the schema (SPECTACULAR_SETTINGS' ENUM_NAME_OVERRIDES).
+STATE_CHOICES = [s.value for s in State]
 GUEST_NAMES: dict[str, str] = {
     "email": "email",
     "first_name": "firstName",
@@ -276,14 +278,14 @@ class GuestInfoOut(serializers.Serializer[dict[str, object]]):
 
 
 class StepProgressOut(serializers.Serializer[dict[str, object]]):
-    step = serializers.ChoiceField(choices=[s.value for s in State])
+    step = serializers.ChoiceField(choices=STATE_CHOICES)
     completedAt = serializers.DateTimeField()
 
 
 class CheckoutErrorOut(serializers.Serializer[dict[str, object]]):
     code = serializers.CharField()
     message = serializers.CharField()
-    step = serializers.ChoiceField(choices=[s.value for s in State])
+    step = serializers.ChoiceField(choices=STATE_CHOICES)
 
 
 class CheckoutSessionOut(serializers.Serializer[dict[str, object]]):
@@ -291,7 +293,7 @@ class CheckoutSessionOut(serializers.Serializer[dict[str, object]]):
     cartId = serializers.IntegerField(allow_null=True)
     cartVersion = serializers.IntegerField(help_text="The cart version it was priced on")
     userId = serializers.IntegerField(allow_null=True)
-    status = serializers.ChoiceField(choices=[s.value for s in State])
+    status = serializers.ChoiceField(choices=STATE_CHOICES)
     userType = serializers.ChoiceField(choices=CheckoutSession.UserType.values)
     isOpen = serializers.BooleanField()
     guestInfo = GuestInfoOut()

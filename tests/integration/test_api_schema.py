@@ -304,3 +304,197 @@ def test_unsafe_methods_document_the_csrf_header(schema: dict[str, Any]) -> None
         if method != "get" and path != "/api/cart":
             security = schema["paths"][path][method]["security"]
             assert security == [{"sessionCookie": [], "csrfToken": []}], (path, method)
+
+
+# --- checkout (issue 10) ----------------------------------------------------------------
+
+CHECKOUT_OPERATIONS = {
+    ("/api/checkout/sessions", "post"): True,
+    ("/api/checkout/sessions/{session_id}", "get"): False,
+    ("/api/checkout/sessions/{session_id}/guest-info", "put"): True,
+    ("/api/checkout/sessions/{session_id}/shipping-address", "put"): True,
+    ("/api/checkout/sessions/{session_id}/billing-address", "put"): True,
+    ("/api/checkout/sessions/{session_id}/shipping-method", "put"): True,
+    ("/api/checkout/sessions/{session_id}/payment-method", "put"): True,
+    ("/api/addresses/validate", "post"): True,
+    ("/api/shipping/calculate", "post"): True,
+    ("/api/tax/calculate", "post"): True,
+}
+
+
+def test_every_checkout_operation_documents_body_envelopes_and_limits(
+    schema: dict[str, Any],
+) -> None:
+    for (path, method), has_body in CHECKOUT_OPERATIONS.items():
+        operation = schema["paths"][path][method]
+        if has_body:
+            body = _request_schema(schema, path, method)
+            assert body["additionalProperties"] is False, (path, method)
+        else:
+            assert "requestBody" not in operation
+        envelope = _component(schema, _response_schema(schema, path, method, 200))
+        assert {"success", "data", "metadata"} <= set(envelope["required"])
+        assert "429" in operation["responses"], (path, method)
+        for code, response in operation["responses"].items():
+            if code.startswith("4"):
+                error_env = _component(schema, response["content"]["application/json"]["schema"])
+                assert "error" in error_env["required"], (path, method, code)
+        if method != "get":
+            assert operation["security"] == [{"sessionCookie": [], "csrfToken": []}]
+        if "{session_id}" in path:
+            assert {"404", "410"} <= set(operation["responses"]), (path, method)
+    components = schema["components"]["schemas"]
+    assert components["AddressIn"]["additionalProperties"] is False
+    assert components["GuestInfoFieldsIn"]["additionalProperties"] is False
+
+
+def test_real_checkout_responses_validate_against_the_schema(
+    schema: dict[str, Any], settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.checkout.models import CheckoutSession
+    from tests.checkout_support import fill_cart, make_zones
+
+    methods = make_zones()
+    client = Client()
+    seen: set[tuple[str, str, int]] = set()
+
+    def check(path: str, method: str, response: Any) -> Any:
+        _validate(schema, path, method, response)
+        seen.add((path, method, response.status_code))
+        return response.json()
+
+    def call(method: str, url: str, body: object = None) -> Any:
+        return getattr(client, method)(url, body, content_type="application/json")
+
+    ca = {
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "street1": "1 Market St",
+        "city": "San Francisco",
+        "state": "CA",
+        "zipCode": "94105",
+        "country": "US",
+    }
+    sessions = "/api/checkout/sessions"
+    one = "/api/checkout/sessions/{session_id}"
+
+    def step(name: str) -> str:
+        return f"{one}/{name}"
+
+    check(sessions, "post", call("post", sessions))  # no cart: 404
+    client.post("/api/cart")
+    check(sessions, "post", call("post", sessions))  # empty cart: 409
+    fill_cart(client, lines=2)
+    sid = check(sessions, "post", call("post", sessions, {"cartId": 999999}))  # 404
+    sid = check(sessions, "post", call("post", sessions))["data"]["id"]
+    check(sessions, "post", call("post", sessions, {"cart": 1}))  # 400
+    base = f"{sessions}/{sid}"
+    check(one, "get", client.get(base))
+    check(one, "get", client.get(f"{sessions}/not-mine"))
+    guest = {"guestInfo": {"email": "ada@example.com", "firstName": "Ada", "lastName": "L"}}
+    check(step("payment-method"), "put", call("put", f"{base}/payment-method", {}))
+    check(
+        step("payment-method"),
+        "put",
+        call("put", f"{base}/payment-method", {"paymentMethod": "card"}),
+    )  # 409: not reached yet
+    check(step("guest-info"), "put", call("put", f"{base}/guest-info", guest))
+    check(
+        step("shipping-address"),
+        "put",
+        call("put", f"{base}/shipping-address", {"address": dict(ca, zipCode="1")}),
+    )  # 400 with the validation
+    check(
+        step("shipping-address"),
+        "put",
+        call("put", f"{base}/shipping-address", {"address": ca, "billingSameAsShipping": False}),
+    )
+    check(
+        step("billing-address"),
+        "put",
+        call("put", f"{base}/billing-address", {"address": dict(ca, state="ca")}),
+    )
+    check(
+        step("billing-address"),
+        "put",
+        call("put", f"{base}/billing-address", {"sameAsShipping": True}),
+    )
+    west = methods["US West Standard"].pk
+    national = methods["United States Standard"].pk
+    check(
+        step("shipping-method"),
+        "put",
+        call("put", f"{base}/shipping-method", {"shippingMethodId": national}),
+    )  # 409: not offered for the address
+    check(
+        step("shipping-method"),
+        "put",
+        call("put", f"{base}/shipping-method", {"shippingMethodId": west}),
+    )
+    check(
+        step("payment-method"),
+        "put",
+        call("put", f"{base}/payment-method", {"paymentMethod": "card"}),
+    )
+    check(one, "get", client.get(base))
+    check(
+        "/api/addresses/validate", "post", call("post", "/api/addresses/validate", {"address": ca})
+    )
+    check(
+        "/api/addresses/validate",
+        "post",
+        call("post", "/api/addresses/validate", {"address": dict(ca, zipCode="")}),
+    )
+    check(
+        "/api/shipping/calculate",
+        "post",
+        call("post", "/api/shipping/calculate", {"shippingAddress": ca}),
+    )
+    check(
+        "/api/shipping/calculate",
+        "post",
+        call("post", "/api/shipping/calculate", {"shippingAddress": dict(ca, country="FR")}),
+    )
+    check(
+        "/api/tax/calculate",
+        "post",
+        call("post", "/api/tax/calculate", {"shippingAddress": ca, "shippingCost": "5.99"}),
+    )
+    check(
+        "/api/tax/calculate",
+        "post",
+        call("post", "/api/tax/calculate", {"shippingAddress": dict(ca, zipCode="x")}),
+    )
+    CheckoutSession.objects.filter(public_id=sid).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    check(one, "get", client.get(base))  # 410
+    settings.CHECKOUT_RATE = "1/min"
+    check(one, "get", client.get(base))  # 429
+    assert {
+        (sessions, "post", 200),
+        (sessions, "post", 400),
+        (sessions, "post", 404),
+        (sessions, "post", 409),
+        (one, "get", 200),
+        (one, "get", 404),
+        (one, "get", 410),
+        (one, "get", 429),
+        (step("guest-info"), "put", 200),
+        (step("shipping-address"), "put", 200),
+        (step("shipping-address"), "put", 400),
+        (step("billing-address"), "put", 200),
+        (step("shipping-method"), "put", 200),
+        (step("shipping-method"), "put", 409),
+        (step("payment-method"), "put", 200),
+        (step("payment-method"), "put", 400),
+        (step("payment-method"), "put", 409),
+        ("/api/addresses/validate", "post", 200),
+        ("/api/shipping/calculate", "post", 200),
+        ("/api/tax/calculate", "post", 200),
+        ("/api/tax/calculate", "post", 400),
+    } <= seen
