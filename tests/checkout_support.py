@@ -35,10 +35,10 @@ NY_ADDRESS = {
 def make_zones() -> dict[str, ShippingMethod]:
     """US West (CA, OR, WA) and the rest of the US, two methods each; CA 7.25%, WA 6.5%
     and NY 4% sales tax (NY's also on shipping). Returns the methods by "<zone> <name>"."""
-    west = ShippingZone.objects.create(
+    west = ShippingZone.objects.create(  # type: ignore[misc]
         name="US West", countries=["US"], subdivisions=["CA", "OR", "WA"]
     )
-    national = ShippingZone.objects.create(name="United States", countries=["US"])
+    national = ShippingZone.objects.create(name="United States", countries=["US"])  # type: ignore[misc]
     methods = {}
     for zone, base in ((west, "5.99"), (national, "6.99")):
         methods[f"{zone.name} Standard"] = ShippingMethod.objects.create(
@@ -128,3 +128,9 @@ def walk_guest(
 def _errors(response: Any) -> object:
     context = getattr(response, "context", None)
     return context.get("error_summary") if context else None
+
+
+def stored(snapshot: object) -> dict[str, str]:
+    """A checkout session's address snapshot (a JSON dict), asserted present."""
+    assert isinstance(snapshot, dict)
+    return snapshot

@@ -519,7 +519,7 @@ def follow_cart_on_sign_in(
         messages.info(request, CART_CHANGED_MESSAGE)
 
 
-# --- entry points of the JSON API (checkout.api), written by C4 ---------------------------
+# --- entry points shared by the pages and the JSON API (checkout.api) ------------------
 # The API submits a step from wherever the session is, as the pages' edit links and
 # redirects let a shopper do; the machine still decides every move.
 
@@ -565,21 +565,30 @@ def begin(
     pricing = pricing_for(session)
     sync_cart(session, pricing.priced)
     outcome = record(session, Event.PROCEED_TO_CHECKOUT, pricing=pricing)
-    if outcome is State.USER_IDENTIFICATION and user is not None and user.is_authenticated:
+    signed_in = isinstance(user, AbstractBaseUser) and user.is_authenticated
+    if outcome is State.USER_IDENTIFICATION and signed_in:
         assert isinstance(user, AbstractBaseUser)
-        register_user(session, user)
-        session.save(update_fields=["user", "user_type", "email", "first_name", "last_name"])
-        outcome = record(session, Event.SELECT_REGISTERED)
+        outcome = select_registered(session, user)
     return session, outcome
+
+
+def select_registered(session: CheckoutSession, user: AbstractBaseUser) -> State | Refusal:
+    """A signed-in shopper at identification: the session becomes theirs, the contact
+    comes from the account, and SELECT_REGISTERED moves on (decision 7: signing in is a
+    redirect to the sign-in page and back, not a state)."""
+    register_user(session, user)
+    session.save(update_fields=["user", "user_type", "email", "first_name", "last_name"])
+    return record(session, Event.SELECT_REGISTERED)
 
 
 def submit(
     session: CheckoutSession, step: State, event: Event, data: Mapping[str, Any]
 ) -> State | Refusal:
     """Record `event` with a step's `data` wherever the session is: a step already passed
-    is reopened first (`edit`, as an edit link), and a guest at identification continues
-    as a guest for the guest-info step. A step not reached yet, or guest info on a
-    registered shopper's session, is refused by the machine (no guard)."""
+    is reopened first (its EDIT_* event, as an edit link or the back button), and a guest
+    at identification continues as a guest for the guest-info step. The reopening is saved
+    only with the step's success: a refused submit leaves the session where it was. A
+    step not reached yet, or guest info on a registered shopper's session, is refused."""
     current = State(session.state)
     if step is State.GUEST_INFO and session.user_id is not None:
         return Refusal(current, event)
@@ -587,9 +596,23 @@ def submit(
         moved = record(session, Event.SELECT_GUEST)
         if isinstance(moved, Refusal):
             return moved
-    elif current is not step and machine.can_visit(step, current):
-        edit(session, step)
-    return record(session, event, data)
+        return record(session, event, data)
+    reopen = EDIT_EVENTS.get(step)
+    if current is step or reopen is None or not machine.can_visit(step, current):
+        return record(session, event, data)
+    if isinstance(machine.apply(current, reopen, Context()), Refusal):
+        return record(session, event, data)
+    session.state = step.value  # in memory: record saves it with the step, or reloads
+    outcome = record(session, event, data)
+    if not isinstance(outcome, Refusal):
+        _audit(
+            session,
+            CheckoutEvent.Kind.EDITED,
+            event=reopen.value,
+            from_state=current.value,
+            to_state=step.value,
+        )
+    return outcome
 
 
 def _priced(cart: Cart) -> PricedCart:

@@ -5,8 +5,9 @@ through checkout.services, redirect to the step the machine moved to (POST/redir
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -175,15 +176,12 @@ def _after(request: HttpRequest, outcome: State | Refusal) -> HttpResponse:
     return HttpResponseRedirect(step_url(outcome))
 
 
-def _edit_then(
-    request: HttpRequest, opened: Opened, step: State, submit: Callable[[], State | Refusal]
+def _submit(
+    request: HttpRequest, opened: Opened, step: State, event: Event, data: Mapping[str, Any]
 ) -> HttpResponse:
-    """A step submitted again from a later state (an edit link, the back button): the
-    session goes back to the step first, then the step's event is recorded."""
-    if not services.edit(opened.session, step):
-        messages.info(request, NOT_YET.get(State(opened.session.state), NO_CHECKOUT))
-        return HttpResponseRedirect(step_url(opened.session.state))
-    return _after(request, submit())
+    """Record the step (reopened first when submitted again from a later step: an edit
+    link, the back button) and go where the machine says."""
+    return _after(request, services.submit(opened.session, step, event, data))
 
 
 # --- the pages -------------------------------------------------------------------------
@@ -212,9 +210,7 @@ def _select_registered(request: HttpRequest, session: CheckoutSession) -> HttpRe
     """A signed-in shopper skips identification: the contact comes from the account."""
     user = request.user
     assert user.is_authenticated
-    services.register_user(session, user)
-    session.save(update_fields=["user", "user_type", "email", "first_name", "last_name"])
-    return _after(request, services.record(session, Event.SELECT_REGISTERED))
+    return _after(request, services.select_registered(session, user))
 
 
 @never_cache
@@ -267,12 +263,7 @@ def guest(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        return _edit_then(
-            request,
-            opened,
-            State.GUEST_INFO,
-            lambda: services.record(session, Event.SUBMIT_GUEST_INFO, data),
-        )
+        return _submit(request, opened, State.GUEST_INFO, Event.SUBMIT_GUEST_INFO, data)
     return _render(
         request,
         "checkout/guest.html",
@@ -356,12 +347,7 @@ def shipping_address(request: HttpRequest) -> HttpResponse:
                 billing_same = bool(same.cleaned_data["billing_same_as_shipping"])
                 event = Event.USE_SHIPPING_ADDRESS if billing_same else Event.SUBMIT_SHIPPING
                 data = {"shipping_address": address, "billing_same_as_shipping": billing_same}
-                return _edit_then(
-                    request,
-                    opened,
-                    State.SHIPPING_ADDRESS,
-                    lambda: services.record(session, event, data),
-                )
+                return _submit(request, opened, State.SHIPPING_ADDRESS, event, data)
     errors = _errors(picker, None if use_saved else address_form)
     if no_zone:
         errors.insert(0, {"message": no_zone, "target": ""})
@@ -409,12 +395,7 @@ def billing_address(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid() and form.address is not None:
         data = {"billing_address": form.address, "billing_same_as_shipping": False}
-        return _edit_then(
-            request,
-            opened,
-            State.BILLING_ADDRESS,
-            lambda: services.record(session, Event.SUBMIT_BILLING, data),
-        )
+        return _submit(request, opened, State.BILLING_ADDRESS, Event.SUBMIT_BILLING, data)
     return _render(
         request,
         "checkout/billing_address.html",
@@ -446,12 +427,7 @@ def shipping_method(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = {"shipping_method_id": form.cleaned_data["shipping_method"]}
-        return _edit_then(
-            request,
-            opened,
-            State.SHIPPING_METHOD,
-            lambda: services.record(session, Event.SELECT_SHIPPING, data),
-        )
+        return _submit(request, opened, State.SHIPPING_METHOD, Event.SELECT_SHIPPING, data)
     return _render(
         request,
         "checkout/shipping_method.html",
@@ -477,12 +453,7 @@ def payment(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = {"payment_method": form.cleaned_data["payment_method"]}
-        return _edit_then(
-            request,
-            opened,
-            State.PAYMENT_METHOD,
-            lambda: services.record(session, Event.SELECT_PAYMENT, data),
-        )
+        return _submit(request, opened, State.PAYMENT_METHOD, Event.SELECT_PAYMENT, data)
     return _render(
         request,
         "checkout/payment.html",

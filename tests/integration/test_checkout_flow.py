@@ -14,6 +14,7 @@ from tests.checkout_support import (
     address_post,
     fill_cart,
     make_zones,
+    stored,
     walk_guest,
 )
 from tests.factories import make_user
@@ -33,25 +34,25 @@ def test_guest_walks_to_review_and_the_totals_add_up() -> None:
     response = client.get("/checkout/")
     assert response.status_code == 200
     assert client.session["checkout_id"] == _session().public_id
-    assert client.post("/checkout/").url == "/checkout/identify/"
-    assert client.post("/checkout/identify/").url == "/checkout/guest/"
+    assert client.post("/checkout/")["Location"] == "/checkout/identify/"
+    assert client.post("/checkout/identify/")["Location"] == "/checkout/guest/"
     response = client.post(
         "/checkout/guest/",
         {"email": "Ada@Example.com", "first_name": "Ada", "last_name": "Lovelace"},
     )
-    assert response.url == "/checkout/shipping-address/"
+    assert response["Location"] == "/checkout/shipping-address/"
     response = client.post(
         "/checkout/shipping-address/", address_post(CA_ADDRESS, billing_same_as_shipping="on")
     )
-    assert response.url == "/checkout/shipping-method/"
+    assert response["Location"] == "/checkout/shipping-method/"
     page = client.get("/checkout/shipping-method/")
     standard = page.context["quotes"][0]
     assert (standard.name, standard.cost) == ("Standard", Decimal("5.99"))
     assert "Arrives" in page.content.decode()
     response = client.post("/checkout/shipping-method/", {"shipping_method": standard.method_id})
-    assert response.url == "/checkout/payment/"
+    assert response["Location"] == "/checkout/payment/"
     response = client.post("/checkout/payment/", {"payment_method": "card"})
-    assert response.url == "/checkout/review/"
+    assert response["Location"] == "/checkout/review/"
 
     review = client.get("/checkout/review/")
     assert review.status_code == 200
@@ -87,7 +88,7 @@ def test_editing_the_address_from_review_changes_the_tax_and_returns_to_review()
         "/checkout/shipping-address/", address_post(NY_ADDRESS, billing_same_as_shipping="on")
     )
     # The chosen method belongs to the US West zone, not offered in New York: re-asked.
-    assert response.url == "/checkout/shipping-method/"
+    assert response["Location"] == "/checkout/shipping-method/"
     page = client.get("/checkout/shipping-method/")
     client.post(
         "/checkout/shipping-method/", {"shipping_method": page.context["quotes"][0].method_id}
@@ -110,8 +111,8 @@ def test_an_edit_that_keeps_the_zone_returns_straight_to_review() -> None:
     response = client.post(
         "/checkout/shipping-address/", address_post(moved, billing_same_as_shipping="on")
     )
-    assert response.url == "/checkout/review/"
-    assert _session().shipping_address["street1"] == "2 Market St"
+    assert response["Location"] == "/checkout/review/"
+    assert stored(_session().shipping_address)["street1"] == "2 Market St"
 
 
 def test_a_separate_billing_address_takes_the_billing_step() -> None:
@@ -120,12 +121,12 @@ def test_a_separate_billing_address_takes_the_billing_step() -> None:
     fill_cart(client)
     walk_guest(client, until="shipping-address")
     response = client.post("/checkout/shipping-address/", address_post(CA_ADDRESS))
-    assert response.url == "/checkout/billing-address/"
+    assert response["Location"] == "/checkout/billing-address/"
     response = client.post("/checkout/billing-address/", address_post(NY_ADDRESS, prefix="billing"))
-    assert response.url == "/checkout/shipping-method/"
+    assert response["Location"] == "/checkout/shipping-method/"
     session = _session()
     assert session.billing_same_as_shipping is False
-    assert session.billing_address["state"] == "NY"
+    assert stored(session.billing_address)["state"] == "NY"
 
 
 def test_a_signed_in_customer_skips_identification_and_picks_a_saved_address() -> None:
@@ -136,19 +137,19 @@ def test_a_signed_in_customer_skips_identification_and_picks_a_saved_address() -
     client.force_login(user)
     fill_cart(client)
     client.get("/checkout/")
-    assert client.post("/checkout/").url == "/checkout/shipping-address/"
+    assert client.post("/checkout/")["Location"] == "/checkout/shipping-address/"
     page = client.get("/checkout/shipping-address/")
     assert page.context["picker"].initial["saved_address"] == str(saved.pk)
     response = client.post(
         "/checkout/shipping-address/",
         {"saved_address": str(saved.pk), "billing_same_as_shipping": "on"},
     )
-    assert response.url == "/checkout/shipping-method/"
+    assert response["Location"] == "/checkout/shipping-method/"
     session = _session()
     assert session.user_id == user.pk
     assert session.user_type == CheckoutSession.UserType.REGISTERED
     assert session.email == "grace@example.com"
-    assert session.shipping_address["zip_code"] == "94105"
+    assert stored(session.shipping_address)["zip_code"] == "94105"
 
 
 def test_we_do_not_ship_to_a_country_without_a_zone() -> None:
@@ -194,6 +195,6 @@ def test_a_zip_plus_4_suggestion_is_shown_and_can_be_accepted() -> None:
             **{"shipping-address_choice": form.suggestion_accept_value},
         ),
     )
-    assert response.url == "/checkout/shipping-method/"
-    stored = _session().shipping_address
-    assert (stored["zip_code"], stored["state"]) == ("94105-1234", "CA")
+    assert response["Location"] == "/checkout/shipping-method/"
+    stored_address = stored(_session().shipping_address)
+    assert (stored_address["zip_code"], stored_address["state"]) == ("94105-1234", "CA")
