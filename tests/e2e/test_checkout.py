@@ -204,3 +204,46 @@ def test_signing_in_at_identification_merges_carts_and_keeps_going(
     on_step(page, "/checkout/review/", "review after the merge")
     assert page.get_by_test_id("checkout-line").count() == 2
     assert "walker@example.com" in page.get_by_test_id("review-contact").inner_text()
+
+
+def test_billing_step_and_an_address_we_do_not_ship_to_pass_axe(
+    shop_page: Page, live_server: Any
+) -> None:
+    page = shop_page
+    base = live_server.url
+    make_zones()
+    add_to_cart(page, base, make_product(name="Camp Lamp", price="30.00", stock=10))
+    page.goto(base + "/checkout/")
+    page.get_by_test_id("proceed").click()
+    page.get_by_test_id("continue-as-guest").click()
+    page.get_by_label("Email", exact=True).fill("ada@example.com")
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_label("Last name").fill("Lovelace")
+    page.get_by_test_id("guest-continue").click()
+    page.wait_for_url("**/checkout/shipping-address/")
+
+    berlin = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "street1": "Unter den Linden 1",
+        "city": "Berlin",
+        "state": "",
+        "zip_code": "10117",
+        "country": "DE",
+    }
+    fill_address(page, berlin)
+    page.get_by_test_id("shipping-address-continue").click()
+    page.get_by_test_id("no-zone").wait_for()
+    assert "We do not ship to Germany yet" in page.get_by_test_id("error-summary").inner_text()
+    assert_no_serious_violations(page, "shipping address we do not ship to")
+
+    fill_address(page, CA_ADDRESS)
+    page.get_by_label("My billing address is the same").uncheck()
+    page.get_by_test_id("shipping-address-continue").click()
+    on_step(page, "/checkout/billing-address/", "billing address")
+    page.get_by_test_id("billing-address-continue").click()
+    page.get_by_test_id("error-summary").wait_for()
+    assert_no_serious_violations(page, "billing address with errors")
+    fill_address(page, CA_ADDRESS)
+    page.get_by_test_id("billing-address-continue").click()
+    on_step(page, "/checkout/shipping-method/", "shipping method after billing")

@@ -11,7 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.cart.models import Cart, CartLine
-from apps.checkout.machine import State
+from apps.checkout import services
+from apps.checkout.machine import Event, Guard, Refusal, State
 from apps.checkout.models import CheckoutEvent, CheckoutSession
 from tests.checkout_support import CA_ADDRESS, address_post, fill_cart, make_zones, walk_guest
 from tests.factories import guest_cart, make_product, variant_of
@@ -274,3 +275,23 @@ def test_billing_same_as_shipping_is_checked_and_marketing_unchecked_by_default(
     assert "checked" in str(page.context["same_form"]["billing_same_as_shipping"])
     client.post("/checkout/shipping-address/", address_post(CA_ADDRESS))
     assert _session().billing_same_as_shipping is False
+
+
+def test_a_refused_edit_from_review_leaves_the_session_on_review() -> None:
+    methods = make_zones()
+    client = Client()
+    fill_cart(client)
+    walk_guest(client, until="review")
+    session = _session()
+    national = methods["United States Standard"]  # not offered for the Californian address
+    outcome = services.submit(
+        session, State.SHIPPING_METHOD, Event.SELECT_SHIPPING, {"shipping_method_id": national.pk}
+    )
+    assert isinstance(outcome, Refusal)
+    assert outcome.guard is Guard.SHIPPING_METHOD_AVAILABLE
+    session = _session()
+    assert session.state == State.ORDER_REVIEW
+    assert session.shipping_method_id != national.pk
+    assert not session.events.filter(kind=CheckoutEvent.Kind.EDITED).exists()
+    assert session.events.filter(kind=CheckoutEvent.Kind.REFUSED).count() == 1
+    assert client.get("/checkout/review/").status_code == 200
