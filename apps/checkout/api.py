@@ -93,14 +93,18 @@ LIMITED = OpenApiResponse(
     ERROR_ENVELOPE, description="RATE_LIMITED: too many checkout calls (Retry-After)"
 )
 ADDRESS_REFUSED = OpenApiResponse(
-    envelope("AddressRefusedEnvelope", AddressRefusedOut(), error=True),
+    envelope("AddressRefusedEnvelope", AddressRefusedOut(required=False), error=True),
     description="VALIDATION_ERROR (the body), ADDRESS_INVALID (details per address field; "
     "`data.validation`), ADDRESS_NOT_KEEPABLE or SHIPPING_UNAVAILABLE (no zone ships there)",
 )
 COMMON = {403: FORBIDDEN, 415: UNSUPPORTED, 429: LIMITED}
 SESSION_ERRORS = {400: BAD_REQUEST, 404: NOT_FOUND, 409: REFUSED, 410: EXPIRED, **COMMON}
 SESSION_ID = OpenApiParameter(
-    "session_id", str, OpenApiParameter.PATH, description="The checkout session's public id"
+    "session_id",
+    str,
+    OpenApiParameter.PATH,
+    description="The checkout session's public id",
+    pattern=r"^[A-Za-z0-9_-]{1,40}$",
 )
 STEP_REFUSED_MESSAGE = "That step is not available right now."
 
@@ -444,6 +448,8 @@ class ValidateAddressApi(CheckoutApiView):
             **COMMON,
         },
         summary="Validate an address for its country",
+        # Needs no session (nothing of the shopper's is read), only the CSRF token.
+        auth=[{"csrfToken": []}],
     )
     def post(self, request: Request) -> Response:
         data = _valid(ValidateAddressIn, request)
