@@ -14,7 +14,7 @@ from apps.cart import errors, merge, selectors, services
 from apps.cart.models import Cart, CartCoupon
 from apps.promotions import rules
 from apps.promotions.services import confirm_usage, reserve_usage
-from tests.factories import make_coupon, make_product, make_user, variant_of
+from tests.factories import guest_cart, make_coupon, make_product, make_user, variant_of
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ PASSWORD = "a long passphrase 9"
 
 
 def guest_cart_with(code: str) -> Cart:
-    cart = services.get_or_create_cart(user=None, session=SessionStore())
+    cart = guest_cart()
     services.add_line(cart, variant_of(make_product(price="50.00", stock=10)).pk, 1)
     services.apply_coupon(cart, code, user=None)
     return cart

@@ -12,8 +12,7 @@ from django.db import IntegrityError, connection
 from apps.cart import merge, services
 from apps.cart.models import Cart, CartLine
 from apps.cart.selectors import CART_SESSION_KEY, session_hash
-from apps.catalog.models import ProductVariant
-from tests.factories import make_product, make_user
+from tests.factories import guest_cart, make_product, make_user, variant_of
 
 
 @pytest.mark.django_db(transaction=True)
@@ -23,9 +22,7 @@ def test_two_first_requests_of_one_session_share_one_cart(round_: int) -> None:
     session.create()  # the session exists (cookie set), it has no cart yet
     key = session.session_key
     assert key is not None
-    variants = [
-        ProductVariant.objects.filter(product=make_product(stock=10))[0].pk for _ in range(2)
-    ]
+    variants = [variant_of(make_product(stock=10)).pk for _ in range(2)]
     barrier = threading.Barrier(2)
     carts: list[int] = [0, 0]
     failures: list[BaseException] = []
@@ -68,7 +65,7 @@ def test_a_session_that_lost_its_cart_id_gets_its_active_cart_back() -> None:
 
 @pytest.mark.django_db
 def test_the_database_refuses_a_second_active_guest_cart_for_a_session() -> None:
-    cart = services.get_or_create_cart(user=None, session=SessionStore())
+    cart = guest_cart()
     with pytest.raises(IntegrityError):
         Cart.objects.create(session_hash=cart.session_hash, expires_at=cart.expires_at)
 

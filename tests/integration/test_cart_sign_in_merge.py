@@ -16,8 +16,7 @@ from apps.cart import services
 from apps.cart.models import Cart, CartLine
 from apps.cart.selectors import CART_SESSION_KEY
 from apps.cart.signin import MERGE_FAILED
-from apps.catalog.models import ProductVariant
-from tests.factories import make_product, make_user
+from tests.factories import make_product, make_user, variant_of
 from tests.support import transaction_in_another_thread
 
 PASSWORD = "a long passphrase 9"
@@ -27,7 +26,7 @@ PASSWORD = "a long passphrase 9"
 def test_a_failed_merge_keeps_the_guest_cart_tells_the_shopper_and_is_retried() -> None:
     user = make_user("late@example.com", password=PASSWORD)
     mine = services.get_or_create_cart(user=user, session=Client().session)
-    variant = ProductVariant.objects.filter(product=make_product(stock=10))[0]
+    variant = variant_of(make_product(stock=10))
     guest = Client()
     guest.post(reverse("cart:add"), {"variant_id": variant.pk, "quantity": 2})
     guest_cart = Cart.objects.get(user__isnull=True)
@@ -77,7 +76,7 @@ def test_a_guest_cart_pending_in_one_customers_session_is_not_merged_into_the_ne
     customer signs in on the same browser."""
     make_user("ana@example.com", password=PASSWORD)
     ben = make_user("ben@example.com", password=PASSWORD)
-    variant = ProductVariant.objects.filter(product=make_product(stock=10))[0]
+    variant = variant_of(make_product(stock=10))
     stranger = Client()
     stranger.post(reverse("cart:add"), {"variant_id": variant.pk, "quantity": 3})
     guest_cart = Cart.objects.get(user__isnull=True)

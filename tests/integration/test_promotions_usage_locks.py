@@ -15,9 +15,8 @@ from django.db import connection, transaction
 
 from apps.cart import merge, services
 from apps.cart.models import Cart, CartCoupon
-from apps.catalog.models import ProductVariant
 from apps.promotions.services import lock_usage_count, reserve_usage
-from tests.factories import make_coupon, make_product, make_user
+from tests.factories import guest_cart, make_coupon, make_product, make_user, variant_of
 from tests.support import transaction_in_another_thread
 
 
@@ -29,8 +28,8 @@ def _someone_waits_for_a_lock() -> bool:
 
 
 def _cart_with_a_line() -> Cart:
-    cart = services.get_or_create_cart(user=None, session=SessionStore())
-    variant = ProductVariant.objects.filter(product=make_product(price="50.00", stock=10))[0]
+    cart = guest_cart()
+    variant = variant_of(make_product(price="50.00", stock=10))
     services.add_line(cart, variant.pk, 1)
     return cart
 
@@ -115,7 +114,7 @@ def test_staff_holding_the_usage_lock_does_not_block_applying_the_code() -> None
 def test_merge_inserts_guest_codes_in_coupon_pk_order() -> None:
     user = make_user()
     mine = services.get_or_create_cart(user=user, session=SessionStore())
-    services.add_line(mine, ProductVariant.objects.filter(product=make_product(stock=10))[0].pk, 1)
+    services.add_line(mine, variant_of(make_product(stock=10)).pk, 1)
     low = make_coupon("PCTLOW", combinable=True)
     high = make_coupon("SHIPHIGH", type="free_shipping", value="0", combinable=True)
     guest = _cart_with_a_line()
