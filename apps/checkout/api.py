@@ -449,7 +449,7 @@ class ValidateAddressApi(CheckoutApiView):
         },
         summary="Validate an address for its country",
         # Needs no session (nothing of the shopper's is read), only the CSRF token.
-        auth=[{"csrfToken": []}],
+        auth=[{"csrfToken": []}],  # type: ignore[list-item]  # security requirements, not names
     )
     def post(self, request: Request) -> Response:
         data = _valid(ValidateAddressIn, request)

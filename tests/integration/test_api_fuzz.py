@@ -95,14 +95,14 @@ def test_api_answers_as_documented() -> None:
     cart_id = client.post("/api/cart").json()["data"]["id"]
     cookies = {name: morsel.value for name, morsel in client.cookies.items()}
     # A checkout session on that cart, so valid checkout requests act on the shopper's own.
-    csrf = {"HTTP_X_CSRFTOKEN": cookies["csrftoken"]}
+    csrf = {"X-CSRFToken": cookies["csrftoken"]}
     client.post(
         f"/api/cart/{cart_id}/items",
         {"variantId": variant_of(products[0]).pk, "quantity": 1},
         content_type="application/json",
-        **csrf,
+        headers=csrf,
     )
-    started = client.post("/api/checkout/sessions", content_type="application/json", **csrf)
+    started = client.post("/api/checkout/sessions", content_type="application/json", headers=csrf)
     session_id = started.json()["data"]["id"]
     results = list(schema.get_all_operations())
     operations = [result.ok() for result in results if isinstance(result, Ok)]
