@@ -209,7 +209,7 @@ def test_coupons_apply_validate_and_remove(client: Client) -> None:
 
 
 def test_guest_api_client_gets_a_csrf_cookie_and_writes_with_it() -> None:
-    """Before: no API answer set csrftoken, so a guest API client could never write."""
+    """Creating a cart sets csrftoken, so a guest API client can write with the token."""
     client = Client(enforce_csrf_checks=True)
     response = client.post("/api/cart", content_type="application/json")
     assert response.status_code == 201
@@ -244,7 +244,7 @@ def test_openapi_schema_lists_cart_endpoints(client: Client) -> None:
 
 
 def test_put_refuses_customizations_and_unknown_fields_by_name(client: Client) -> None:
-    """Before: PUT ignored `customizations` (and any other field) and answered 200."""
+    """PUT refuses `customizations` and unknown fields by name, rather than ignoring them."""
     cart = create(client)
     variant = variant_of(make_product(stock=5))
     added = client.post(

@@ -19,8 +19,8 @@ def test_find_by_code_is_case_insensitive_and_trims() -> None:
 
 
 def test_find_by_code_uses_the_lower_code_index() -> None:
-    """Before: code__iexact compiled to UPPER(code) = UPPER(%s), which the unique index on
-    LOWER(code) cannot serve, so every lookup scanned the table."""
+    """The lookup compares LOWER(code), which the unique index serves (code__iexact compiles
+    to UPPER(code) = UPPER(%s), which would scan the table)."""
     for i in range(50):
         make_coupon(f"BULK{i}")
     with CaptureQueriesContext(connection) as queries:

@@ -1,7 +1,7 @@
 """One active guest cart per session (partial unique index on session_hash).
 
-Before: two concurrent first requests of one session each created a guest cart. Any such
-duplicates already stored keep the most recently updated cart active; the others are
+Rows stored without the index may hold two active guest carts of one session (two
+concurrent first requests each created one). Such duplicates keep the most recently updated cart active; the others are
 marked abandoned (the usual expiry then deletes them), so the index can be built."""
 
 from django.db import migrations, models
