@@ -271,3 +271,19 @@ def test_seed_demo_adds_zones_methods_and_rates_once() -> None:
     ]:
         found = rates_for(country, subdivision, postcode, selectors.tax_rates(country))
         assert {r.name for r in found} == names, (country, subdivision)
+
+
+def test_a_zone_with_methods_cannot_be_deleted_and_says_why(admin_client: Client) -> None:
+    """Methods protect their zone (a checkout may point at one): the admin explains, no 500."""
+    zone = make_zone()
+    url = reverse("admin:checkout_shippingzone_delete", args=[zone.pk])
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 200
+    assert "protected" in response.content.decode()
+    assert ShippingZone.objects.filter(pk=zone.pk).exists()
+    response = admin_client.post(
+        list_url(ShippingZone),
+        {"action": "delete_selected", "_selected_action": [zone.pk], "post": "yes"},
+    )
+    assert response.status_code == 200
+    assert ShippingZone.objects.filter(pk=zone.pk).exists()
