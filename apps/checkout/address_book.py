@@ -4,7 +4,8 @@ Every function takes the owner, so one customer can never read or change another
 address (a foreign id is `Address.DoesNotExist`, a 404 in the views). At most one default
 shipping and one default billing address per user is a database fact (partial unique
 constraints); switching a default clears the old one first, in one transaction, with the
-user's addresses locked so two switches in parallel queue instead of colliding.
+user's row locked so two writes in parallel queue instead of colliding (one row: no lock
+order to get wrong, and it also covers a user who has no address yet).
 """
 
 from typing import Literal
@@ -55,8 +56,8 @@ def address_data(address: Address) -> AddressData:
     )
 
 
-def _lock_users_addresses(user: User) -> None:
-    list(Address.objects.select_for_update().filter(user=user).values_list("pk"))
+def _lock_address_book(user: User) -> None:
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
 
 
 @transaction.atomic
@@ -70,7 +71,7 @@ def save_address(
 ) -> Address:
     """Create (address_id None) or update one of the user's addresses from checked data;
     the flags say whether it is the default shipping/billing address afterwards."""
-    _lock_users_addresses(user)
+    _lock_address_book(user)
     if address_id is None:
         address = Address(user=user)
     else:
@@ -103,7 +104,7 @@ def _make_default(user: User, address: Address, kind: DefaultKind) -> None:
 @transaction.atomic
 def set_default(user: User, address_id: int, kind: DefaultKind) -> Address:
     """Make one of the user's addresses the default shipping or billing address."""
-    _lock_users_addresses(user)
+    _lock_address_book(user)
     address = Address.objects.get(user=user, pk=address_id)
     _make_default(user, address, kind)
     return address
