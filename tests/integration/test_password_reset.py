@@ -112,3 +112,15 @@ def test_reset_requests_are_rate_limited(client: Client) -> None:
     for _ in range(2):
         assert client.post(url, {"email": "nobody@example.com"}).status_code == 302
     assert client.post(url, {"email": "third@example.com"}).status_code == 429  # per IP
+
+
+def test_a_new_password_ends_the_accounts_other_sessions(client: Client) -> None:
+    user = make_user("ana@example.com", password=OLD)
+    elsewhere = Client()
+    elsewhere.force_login(user)
+    assert elsewhere.get(reverse("addresses:list")).status_code == 200
+    client.post(reverse("accounts:password_reset"), {"email": "ana@example.com"})
+    path = "/" + link_in(mail.outbox[0]).split("/", 3)[3]
+    set_url = client.get(path, follow=True).redirect_chain[-1][0]
+    client.post(set_url, {"new_password1": NEW, "new_password2": NEW})
+    assert elsewhere.get(reverse("addresses:list")).status_code == 302  # signed out
