@@ -297,19 +297,15 @@ def shipping_address(request: HttpRequest) -> HttpResponse:
     saved = selectors.saved_addresses(session.user_id) if session.user_id else []
     current = services.shipping_address_of(session)
     chosen = _saved_match(saved, current)
-    picker = (
-        SavedAddressForm(
+    picker = None
+    if saved:
+        # The address in use, else "new" for one typed in, else the default address.
+        preselect = str(chosen.pk) if chosen else ("new" if current else str(saved[0].pk))
+        picker = SavedAddressForm(
             request.POST if request.method == "POST" else None,
             choices=_address_choices(saved),
-            initial={"saved_address": str(chosen.pk) if chosen else ("new" if current else "")}
-            if saved
-            else None,
+            initial={"saved_address": preselect},
         )
-        if saved
-        else None
-    )
-    if picker is not None and not picker.is_bound and not current and saved:
-        picker.initial["saved_address"] = str(saved[0].pk)
     same = SameAsShippingForm(
         request.POST if request.method == "POST" else None,
         initial={"billing_same_as_shipping": session.billing_same_as_shipping},
@@ -348,7 +344,9 @@ def shipping_address(request: HttpRequest) -> HttpResponse:
                 event = Event.USE_SHIPPING_ADDRESS if billing_same else Event.SUBMIT_SHIPPING
                 data = {"shipping_address": address, "billing_same_as_shipping": billing_same}
                 return _submit(request, opened, State.SHIPPING_ADDRESS, event, data)
-    errors = _errors(picker, None if use_saved else address_form)
+    if use_saved:  # the new-address fields were not used: show them without errors
+        address_form = AddressForm(prefix="shipping", initial=_initial(None, session))
+    errors = _errors(picker, address_form)
     if no_zone:
         errors.insert(0, {"message": no_zone, "target": ""})
     return _render(

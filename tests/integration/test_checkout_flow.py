@@ -198,3 +198,47 @@ def test_a_zip_plus_4_suggestion_is_shown_and_can_be_accepted() -> None:
     assert response["Location"] == "/checkout/shipping-method/"
     stored_address = stored(_session().shipping_address)
     assert (stored_address["zip_code"], stored_address["state"]) == ("94105-1234", "CA")
+
+
+def test_editing_the_contact_from_review_returns_to_review() -> None:
+    make_zones()
+    client = Client()
+    fill_cart(client)
+    walk_guest(client, until="review")
+    response = client.post(
+        "/checkout/guest/",
+        {"email": "lovelace@example.com", "first_name": "Ada", "last_name": "King"},
+    )
+    assert response["Location"] == "/checkout/review/"
+    session = _session()
+    assert (session.email, session.last_name) == ("lovelace@example.com", "King")
+    assert session.events.filter(kind=CheckoutEvent.Kind.EDITED, event="EDIT_GUEST_INFO").exists()
+
+
+def test_a_saved_address_used_with_errors_elsewhere_shows_the_new_address_fields_clean() -> None:
+    make_zones()
+    user = make_user("grace@example.com")
+    berlin = user.addresses.create(
+        first_name="Grace",
+        last_name="Hopper",
+        street1="Unter den Linden 1",
+        city="Berlin",
+        zip_code="10117",
+        country="DE",
+    )
+    client = Client()
+    client.force_login(user)
+    fill_cart(client)
+    client.get("/checkout/")
+    client.post("/checkout/")
+    response = client.post(
+        "/checkout/shipping-address/",
+        {"saved_address": str(berlin.pk), "billing_same_as_shipping": "on"},
+    )
+    assert response.status_code == 400
+    summary = response.context["error_summary"]
+    assert [e["message"] for e in summary] == [
+        "We do not ship to Germany yet. Choose another address."
+    ]
+    # The unused new-address fields carry no "Enter the ..." errors.
+    assert 'id="id_shipping-street1-error"' not in response.content.decode()
