@@ -295,3 +295,19 @@ def test_a_refused_edit_from_review_leaves_the_session_on_review() -> None:
     assert not session.events.filter(kind=CheckoutEvent.Kind.EDITED).exists()
     assert session.events.filter(kind=CheckoutEvent.Kind.REFUSED).count() == 1
     assert client.get("/checkout/review/").status_code == 200
+
+
+def test_leaving_checkout_closes_the_session_and_keeps_the_cart() -> None:
+    make_zones()
+    client = Client()
+    fill_cart(client)
+    walk_guest(client, until="review")
+    session = _session()
+    response = client.post("/checkout/cancel/")
+    assert response["Location"] == "/cart/"
+    session.refresh_from_db()
+    assert session.is_open is False
+    assert session.events.filter(kind=CheckoutEvent.Kind.CANCELLED).exists()
+    assert session.cart_id is not None
+    assert Cart.objects.filter(pk=session.cart_id, status=Cart.Status.ACTIVE).exists()
+    assert client.get("/checkout/review/")["Location"] == "/checkout/"
