@@ -496,3 +496,38 @@ def test_checkout_calls_are_rate_limited_per_client() -> None:
     # Another client (its own address) has its own budget.
     other = Client(REMOTE_ADDR="10.0.0.9")
     assert post(other, "/api/addresses/validate", {"address": API_CA}).status_code == 200
+
+
+SESSION_CALLS = [
+    ("get", "", None),
+    ("put", "/guest-info", {"guestInfo": GUEST}),
+    ("put", "/shipping-address", {"address": API_CA}),
+    ("put", "/billing-address", {"sameAsShipping": True}),
+    ("put", "/shipping-method", {"shippingMethodId": 1}),
+    ("put", "/payment-method", {"paymentMethod": "card"}),
+]
+
+
+@pytest.mark.parametrize(("method", "suffix", "body"), SESSION_CALLS)
+def test_every_session_endpoint_is_404_for_others_and_410_once_expired(
+    method: str, suffix: str, body: object
+) -> None:
+    make_zones()
+    owner = Client()
+    fill_cart(owner, lines=1)
+    sid = start(owner)["id"]
+    url = f"/api/checkout/sessions/{sid}{suffix}"
+    stranger = Client()
+    fill_cart(stranger, lines=1)
+    start(stranger)
+    answer = getattr(stranger, method)(url, body, content_type="application/json")
+    assert answer.status_code == 404
+    assert answer.json()["success"] is False
+    before = CheckoutSession.objects.get(public_id=sid)
+    assert before.state == State.USER_IDENTIFICATION  # the stranger changed nothing
+    CheckoutSession.objects.filter(public_id=sid).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    answer = getattr(owner, method)(url, body, content_type="application/json")
+    assert answer.status_code == 410
+    assert answer.json()["error"]["code"] == "CHECKOUT_EXPIRED"
