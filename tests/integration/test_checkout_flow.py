@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from apps.cart import services as cart_services
+from apps.cart.models import Cart
 from apps.checkout.machine import State
 from apps.checkout.models import CheckoutEvent, CheckoutSession
 from tests.checkout_support import (
@@ -17,7 +19,7 @@ from tests.checkout_support import (
     stored,
     walk_guest,
 )
-from tests.factories import make_user
+from tests.factories import make_coupon, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +244,31 @@ def test_a_saved_address_used_with_errors_elsewhere_shows_the_new_address_fields
     ]
     # The unused new-address fields carry no "Enter the ..." errors.
     assert 'id="id_shipping-street1-error"' not in response.content.decode()
+
+
+def test_the_carts_checkout_button_opens_the_checkout_cart_review() -> None:
+    client = Client()
+    fill_cart(client)
+    response = client.post("/cart/checkout/", follow=True)
+    assert response.redirect_chain[-1][0] == "/checkout/"
+    assert response.context["progress"][0]["current"] is True
+    assert _session().state == State.CART_REVIEW
+
+
+def test_the_review_shows_each_coupons_discount_and_taxes_the_discounted_amount() -> None:
+    make_zones()
+    client = Client()
+    fill_cart(client, lines=2, price="20.00")
+    cart = Cart.objects.get()
+    make_coupon("TENOFF", value=Decimal("10.00"))
+    cart_services.apply_coupon(cart, "TENOFF", user=None)
+    walk_guest(client, until="review")
+    review = client.get("/checkout/review/")
+    totals = review.context["totals"]
+    assert [(c.code, c.amount) for c in totals.coupon_discounts] == [("TENOFF", Decimal("4.00"))]
+    # Per line on the discounted 18.00: 1.305 rounds half up to 1.31, twice.
+    assert totals.tax_total == Decimal("2.62")
+    assert totals.total == Decimal("40.00") - Decimal("4.00") + Decimal("5.99") + Decimal("2.62")
+    body = review.content.decode()
+    assert "Code TENOFF" in body
+    assert "\u2212$4.00" in body
