@@ -271,4 +271,4 @@ def test_the_review_shows_each_coupons_discount_and_taxes_the_discounted_amount(
     assert totals.total == Decimal("40.00") - Decimal("4.00") + Decimal("5.99") + Decimal("2.62")
     body = review.content.decode()
     assert "Code TENOFF" in body
-    assert "\u2212$4.00" in body
+    assert "&minus;$4.00" in body
