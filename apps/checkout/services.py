@@ -1,10 +1,12 @@
 """The checkout session's lifecycle: start or resume, load, expire, record the steps.
 
 The machine (checkout.machine) decides; these functions gather the facts it needs
-(`context_for`), write what a step submitted with its audit row (`record`), keep the
-session on the cart's current version (`sync_cart`) and follow the customer's cart at
-sign-in (`follow_cart_on_sign_in`). The views and the API (checkout.api) call the same
-functions. Logs and audit rows carry ids and step names only, never contact or address data.
+(`context_for`), price the session (`pricing_for`, `current_totals`), write what a step
+submitted with its audit row (`submit`, which reopens a passed step, over `record`), keep
+the session on the cart's current version (`sync_cart`) and follow the customer's cart
+at sign-in (`follow_cart_on_sign_in`). The views and the API (checkout.api) call the same
+functions (`start`/`begin`, `load`/`load_public`, `submit`). Logs and audit rows carry
+ids and step names only, never contact or address data.
 """
 
 from __future__ import annotations
