@@ -311,3 +311,15 @@ def test_leaving_checkout_closes_the_session_and_keeps_the_cart() -> None:
     assert session.cart_id is not None
     assert Cart.objects.filter(pk=session.cart_id, status=Cart.Status.ACTIVE).exists()
     assert client.get("/checkout/review/")["Location"] == "/checkout/"
+
+
+def test_one_open_checkout_per_cart_is_resumed_not_duplicated() -> None:
+    client = Client()
+    fill_cart(client)
+    client.get("/checkout/")
+    first = _session()
+    other_tab = client.get("/checkout/")
+    assert other_tab.status_code == 200
+    assert CheckoutSession.objects.filter(cart_id=first.cart_id, is_open=True).count() == 1
+    assert client.session["checkout_id"] == first.public_id
+    assert first.events.filter(kind=CheckoutEvent.Kind.STARTED).count() == 1
