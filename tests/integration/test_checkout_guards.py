@@ -320,6 +320,6 @@ def test_one_open_checkout_per_cart_is_resumed_not_duplicated() -> None:
     first = _session()
     other_tab = client.get("/checkout/")
     assert other_tab.status_code == 200
-    assert CheckoutSession.objects.filter(cart_id=first.cart_id, is_open=True).count() == 1
+    assert CheckoutSession.objects.filter(cart=first.cart, is_open=True).count() == 1
     assert client.session["checkout_id"] == first.public_id
     assert first.events.filter(kind=CheckoutEvent.Kind.STARTED).count() == 1
