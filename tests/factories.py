@@ -6,9 +6,12 @@ keyword overrides for what a test cares about.
 
 import itertools
 from decimal import Decimal
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.base import ContentFile
 
 from apps.cart.models import Cart
@@ -152,10 +155,16 @@ def variant_of(product: Product) -> ProductVariant:
     return ProductVariant.objects.filter(product=product).order_by("position", "id")[0]
 
 
-def guest_cart() -> Cart:
-    """An active guest cart for a fresh session (sessions live in the database)."""
-    from django.contrib.sessions.backends.db import SessionStore
+def new_session(session_key: str | None = None) -> SessionBase:
+    """A session of the configured engine (the database), fresh or loaded by key, as a
+    request would get it: a test on another engine would not see what the site sees."""
+    engine = import_module(settings.SESSION_ENGINE)
+    session: SessionBase = engine.SessionStore(session_key=session_key)
+    return session
 
+
+def guest_cart() -> Cart:
+    """An active guest cart for a fresh session."""
     from apps.cart import services
 
-    return services.get_or_create_cart(user=None, session=SessionStore())
+    return services.get_or_create_cart(user=None, session=new_session())

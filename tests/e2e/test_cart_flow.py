@@ -4,12 +4,11 @@ every page on the way, flash messages included."""
 from typing import Any
 
 import pytest
-from django.contrib.sessions.backends.cache import SessionStore
 
 from apps.cart import services
 from apps.promotions.demo import seed_demo_coupons
 from tests.e2e.axe import assert_no_serious_violations
-from tests.factories import make_product, make_user
+from tests.factories import make_product, make_user, new_session
 
 
 @pytest.mark.e2e
@@ -20,7 +19,7 @@ def test_guest_cart_coupons_and_merge_on_sign_in(shop_page: Any, live_server: An
     walker = make_user("walker@example.com", password="a long passphrase 9")
     mug = make_product(name="Camp Mug", price="12.00", stock=10)
     # The customer already has 8 mugs in their cart from an earlier visit.
-    saved = services.get_or_create_cart(user=walker, session=SessionStore())
+    saved = services.get_or_create_cart(user=walker, session=new_session())
     services.add_line(saved, mug.variants.get().pk, 8)
     shirt = make_product(
         name="Trail Shirt",

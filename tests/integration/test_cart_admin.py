@@ -1,12 +1,12 @@
 """The cart admin is view-only, so staff edits cannot break cart invariants."""
 
 import pytest
-from django.contrib.sessions.backends.cache import SessionStore
 from django.test import Client
 from django.urls import reverse
 
 from apps.cart import services
 from apps.cart.models import Cart
+from tests.factories import new_session
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_cart_admin_is_view_only(admin_client: Client) -> None:
     """Staff can look but not edit or add: reactivating a converted guest cart would break
     the one-active-cart constraint, and any edit would skip the version bump."""
-    session = SessionStore()
+    session = new_session()
     first = services.get_or_create_cart(user=None, session=session)
     services.mark_converted(first.pk)
     second = services.get_or_create_cart(user=None, session=session)

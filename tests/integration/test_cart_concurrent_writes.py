@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.sessions.backends.cache import SessionStore
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -22,7 +21,14 @@ from apps.cart import api, errors, merge, services
 from apps.cart.models import Cart, CartCoupon, CartLine
 from apps.core.api import ApiError
 from apps.promotions.services import confirm_usage, reserve_usage
-from tests.factories import guest_cart, make_coupon, make_product, make_user, variant_of
+from tests.factories import (
+    guest_cart,
+    make_coupon,
+    make_product,
+    make_user,
+    new_session,
+    variant_of,
+)
 from tests.integration.test_api_schema import _validate
 from tests.support import transaction_in_another_thread
 
@@ -134,7 +140,7 @@ def _merge_while_request_waits(guest_cart_id: int, user: Any, request: Callable[
 @pytest.mark.django_db(transaction=True)
 def test_api_write_racing_a_merge_that_deletes_the_cart_is_404_not_500() -> None:
     user = make_user()
-    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    mine = services.get_or_create_cart(user=user, session=new_session())
     services.add_line(mine, variant_of(make_product(stock=10)).pk, 1)
     guest = Client(raise_request_exception=False)
     cid = api_cart(guest)
@@ -152,7 +158,7 @@ def test_api_write_racing_a_merge_that_deletes_the_cart_is_404_not_500() -> None
 @pytest.mark.django_db(transaction=True)
 def test_page_write_racing_a_merge_that_deletes_the_cart_redirects_with_a_message() -> None:
     user = make_user()
-    services.get_or_create_cart(user=user, session=SessionStore())
+    services.get_or_create_cart(user=user, session=new_session())
     guest = Client(raise_request_exception=False)
     variant = variant_of(make_product(stock=10))
     guest.post(reverse("cart:add"), {"variant_id": variant.pk, "quantity": 1})

@@ -6,7 +6,6 @@ applying the code directly."""
 from decimal import Decimal
 
 import pytest
-from django.contrib.sessions.backends.cache import SessionStore
 from django.test import Client
 from django.urls import reverse
 
@@ -14,7 +13,14 @@ from apps.cart import errors, merge, selectors, services
 from apps.cart.models import Cart, CartCoupon
 from apps.promotions import rules
 from apps.promotions.services import confirm_usage, reserve_usage
-from tests.factories import guest_cart, make_coupon, make_product, make_user, variant_of
+from tests.factories import (
+    guest_cart,
+    make_coupon,
+    make_product,
+    make_user,
+    new_session,
+    variant_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +58,7 @@ def test_adopted_guest_cart_drops_a_code_the_customer_has_used_up() -> None:
 
 def test_merged_guest_code_is_checked_against_the_customer_and_the_overall_limit() -> None:
     user = make_user("merge@example.com")
-    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    mine = services.get_or_create_cart(user=user, session=new_session())
     services.add_line(mine, variant_of(make_product(stock=10)).pk, 1)
     once = make_coupon("ONCE", per_customer_limit=1, combinable=True)
     guest = guest_cart_with("ONCE")
@@ -73,7 +79,7 @@ def test_merged_guest_code_is_checked_against_the_customer_and_the_overall_limit
 
 def test_priced_cart_does_not_count_a_code_the_customer_has_redeemed() -> None:
     user = make_user()
-    cart = services.get_or_create_cart(user=user, session=SessionStore())
+    cart = services.get_or_create_cart(user=user, session=new_session())
     services.add_line(cart, variant_of(make_product(price="50.00", stock=10)).pk, 1)
     welcome = make_coupon("WELCOME10", per_customer_limit=1)
     services.apply_coupon(cart, "WELCOME10", user=user)
@@ -86,7 +92,7 @@ def test_priced_cart_does_not_count_a_code_the_customer_has_redeemed() -> None:
 
 def test_priced_cart_counts_a_guest_order_placed_with_the_accounts_email() -> None:
     user = make_user("buyer@example.com")
-    cart = services.get_or_create_cart(user=user, session=SessionStore())
+    cart = services.get_or_create_cart(user=user, session=new_session())
     services.add_line(cart, variant_of(make_product(price="50.00", stock=10)).pk, 1)
     welcome = make_coupon("WELCOME10", per_customer_limit=1)
     services.apply_coupon(cart, "WELCOME10", user=user)
@@ -99,7 +105,7 @@ def test_priced_cart_still_counts_a_code_reserved_by_its_own_payment_in_flight()
     """A reservation is the customer's checkout in progress (one active cart each): it
     must not turn the cart's own code invalid while they pay."""
     user = make_user()
-    cart = services.get_or_create_cart(user=user, session=SessionStore())
+    cart = services.get_or_create_cart(user=user, session=new_session())
     services.add_line(cart, variant_of(make_product(price="50.00", stock=10)).pk, 1)
     welcome = make_coupon("WELCOME10", per_customer_limit=1)
     services.apply_coupon(cart, "WELCOME10", user=user)
@@ -136,7 +142,7 @@ def test_signed_in_cart_page_query_count_does_not_grow_with_coupons(
 ) -> None:
     user = make_user("qc@example.com", password=PASSWORD)
     client.login(username="qc@example.com", password=PASSWORD)
-    cart = services.get_or_create_cart(user=user, session=SessionStore())
+    cart = services.get_or_create_cart(user=user, session=new_session())
     for _ in range(5):
         services.add_line(cart, variant_of(make_product(stock=10)).pk, 1)
     codes = [("PCT", "percentage"), ("SHIP", "free_shipping")][:coupons]

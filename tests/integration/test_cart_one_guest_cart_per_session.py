@@ -6,19 +6,18 @@ get_or_create_cart returns the winner on conflict, so no line lands in a lost ca
 import threading
 
 import pytest
-from django.contrib.sessions.backends.cache import SessionStore
 from django.db import IntegrityError, connection
 
 from apps.cart import merge, services
 from apps.cart.models import Cart, CartLine
 from apps.cart.selectors import CART_SESSION_KEY, session_hash
-from tests.factories import guest_cart, make_product, make_user, variant_of
+from tests.factories import guest_cart, make_product, make_user, new_session, variant_of
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("round_", range(3))
 def test_two_first_requests_of_one_session_share_one_cart(round_: int) -> None:
-    session = SessionStore()
+    session = new_session()
     session.create()  # the session exists (cookie set), it has no cart yet
     key = session.session_key
     assert key is not None
@@ -29,7 +28,7 @@ def test_two_first_requests_of_one_session_share_one_cart(round_: int) -> None:
 
     def request(i: int) -> None:
         try:
-            mine = SessionStore(session_key=key)  # each request loads the session
+            mine = new_session(session_key=key)  # each request loads the session
             barrier.wait()
             cart = services.get_or_create_cart(user=None, session=mine)
             services.add_line(cart, variants[i], 1)
@@ -54,9 +53,9 @@ def test_two_first_requests_of_one_session_share_one_cart(round_: int) -> None:
 @pytest.mark.django_db
 def test_a_session_that_lost_its_cart_id_gets_its_active_cart_back() -> None:
     """The loser's view: its session does not name the cart the other request created."""
-    first = SessionStore()
+    first = new_session()
     cart = services.get_or_create_cart(user=None, session=first)
-    same = SessionStore(session_key=first.session_key)  # without the cart id
+    same = new_session(session_key=first.session_key)  # without the cart id
     assert same.get(CART_SESSION_KEY) is None
     assert services.get_or_create_cart(user=None, session=same) == cart
     assert same[CART_SESSION_KEY] == cart.pk
@@ -72,7 +71,7 @@ def test_the_database_refuses_a_second_active_guest_cart_for_a_session() -> None
 
 @pytest.mark.django_db
 def test_finished_or_adopted_carts_do_not_block_a_new_guest_cart() -> None:
-    session = SessionStore()
+    session = new_session()
     old = services.get_or_create_cart(user=None, session=session)
     services.mark_converted(old.pk)
     new = services.get_or_create_cart(user=None, session=session)

@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.sessions.backends.cache import SessionStore
 from django.db import connection
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -22,6 +21,7 @@ from tests.factories import (
     make_coupon,
     make_product,
     make_user,
+    new_session,
     variant_of,
 )
 
@@ -29,14 +29,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_guest_cart_lives_in_the_session_and_customer_cart_by_user() -> None:
-    session = SessionStore()
+    session = new_session()
     cart = services.get_or_create_cart(user=None, session=session)
     assert session[selectors.CART_SESSION_KEY] == cart.pk
     assert services.get_or_create_cart(user=None, session=session) == cart
     user = make_user()
-    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    mine = services.get_or_create_cart(user=user, session=new_session())
     assert mine.user_id == user.pk
-    assert services.get_or_create_cart(user=user, session=SessionStore()) == mine
+    assert services.get_or_create_cart(user=user, session=new_session()) == mine
 
 
 def test_add_line_sums_into_the_existing_line_and_bumps_version() -> None:
@@ -96,7 +96,7 @@ def test_backorder_and_untracked_variants_are_not_capped_at_on_hand() -> None:
     assert not view.checkout_blocked
     assert [row.max_quantity for row in view.lines] == [99, 99]
     user = make_user()
-    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    mine = services.get_or_create_cart(user=user, session=new_session())
     services.add_line(mine, backorder.pk, 70)
     result = merge.merge_guest_cart(cart.pk, user)
     quantities = dict(CartLine.objects.filter(cart=mine).values_list("variant_id", "quantity"))
@@ -304,7 +304,7 @@ def test_applied_coupon_that_no_longer_applies_is_shown_but_not_counted() -> Non
 
 def test_merge_sums_quantities_caps_by_stock_and_moves_coupons() -> None:
     user = make_user()
-    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    mine = services.get_or_create_cart(user=user, session=new_session())
     shared = variant_of(make_product(stock=5))
     only_guest = variant_of(make_product(stock=10))
     gone = variant_of(make_product(stock=0, allow_backorder=False))
@@ -332,7 +332,7 @@ def test_merge_drops_guest_coupons_that_do_not_combine_with_the_customers(
     the customer's code, and no more than max_coupons_per_order are kept."""
     settings.COUPON_COMBINABILITY = {"max_coupons_per_order": 2}  # type: ignore[attr-defined]
     user = make_user()
-    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    mine = services.get_or_create_cart(user=user, session=new_session())
     variant = variant_of(make_product(price="50.00", stock=10))
     services.add_line(mine, variant.pk, 1)
     make_coupon("MINE10", value="10", combinable=True)
@@ -409,7 +409,7 @@ def test_expire_stale_carts() -> None:
 
 def test_guest_cart_stores_a_hash_of_the_session_key_not_the_key() -> None:
     """Only a hash of the session key is stored, so a DB read gives no session-hijack material."""
-    session = SessionStore()
+    session = new_session()
     cart = services.get_or_create_cart(user=None, session=session)
     assert session.session_key
     stored = Cart.objects.filter(pk=cart.pk).values()[0]
@@ -418,7 +418,7 @@ def test_guest_cart_stores_a_hash_of_the_session_key_not_the_key() -> None:
     assert selectors.active_cart(user=None, session=session) == cart
     assert selectors.owned_cart(cart.pk, user=None, session=session) == cart
     # The cart id alone is not enough: it must come with the session it belongs to.
-    other = SessionStore()
+    other = new_session()
     other.save()
     other[selectors.CART_SESSION_KEY] = cart.pk
     assert selectors.active_cart(user=None, session=other) is None
@@ -485,7 +485,7 @@ def test_the_same_guest_cart_merged_twice_at_once_is_counted_once(round_: int) -
     """Two tabs signing in with the same guest session: quantities are summed once."""
     user = make_user()
     mug = variant_of(make_product(stock=50))
-    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    mine = services.get_or_create_cart(user=user, session=new_session())
     services.add_line(mine, mug.pk, 1)
     version_before = Cart.objects.get(pk=mine.pk).version
     guest = guest_cart()

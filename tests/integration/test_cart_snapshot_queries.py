@@ -6,11 +6,10 @@ from contextlib import AbstractContextManager
 from decimal import Decimal
 
 import pytest
-from django.contrib.sessions.backends.cache import SessionStore
 
 from apps.cart import selectors, services
 from apps.cart.models import Cart
-from tests.factories import make_coupon, make_product, make_user, variant_of
+from tests.factories import make_coupon, make_product, make_user, new_session, variant_of
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +22,7 @@ SNAPSHOT_MAX_QUERIES = 9
 
 def customer_cart_with(lines: int) -> Cart:
     user = make_user(f"snap{lines}@example.com")
-    cart = services.get_or_create_cart(user=user, session=SessionStore())
+    cart = services.get_or_create_cart(user=user, session=new_session())
     for _ in range(lines):
         services.add_line(cart, variant_of(make_product(price="10.00", stock=10)).pk, 1)
     make_coupon("SNAP5", type="fixed_amount", value="5", combinable=True)

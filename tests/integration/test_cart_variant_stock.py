@@ -7,13 +7,12 @@ import re
 from typing import Any
 
 import pytest
-from django.contrib.sessions.backends.cache import SessionStore
 from django.test import Client
 from django.urls import reverse
 
 from apps.cart import errors, merge, selectors, services
 from apps.cart.models import Cart, CartLine
-from tests.factories import guest_cart, make_product, make_user, variant_of
+from tests.factories import guest_cart, make_product, make_user, new_session, variant_of
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +104,7 @@ def test_priced_cart_flags_every_line_of_an_oversold_variant_and_blocks_checkout
 
 def test_merge_caps_the_sum_over_all_lines_of_the_variant() -> None:
     user = make_user()
-    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    mine = services.get_or_create_cart(user=user, session=new_session())
     variant = variant_of(make_product(name="Trail Mug", stock=12))
     services.add_line(mine, variant.pk, 8)
     guest = guest_cart()

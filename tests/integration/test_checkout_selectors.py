@@ -6,7 +6,6 @@ from contextlib import AbstractContextManager
 from decimal import Decimal
 
 import pytest
-from django.contrib.sessions.backends.cache import SessionStore
 
 from apps.cart import selectors as cart_selectors
 from apps.cart import services as cart_services
@@ -14,7 +13,7 @@ from apps.checkout import selectors
 from apps.checkout.models import ShippingMethod, ShippingZone, TaxRate
 from apps.checkout.shipping import cart_weight, zone_for
 from apps.checkout.tax import rates_for
-from tests.factories import make_product, make_user, variant_of
+from tests.factories import make_product, make_user, new_session, variant_of
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +88,7 @@ def test_tax_rates_for_a_country_in_one_query(django_assert_num_queries: AssertN
 
 def test_the_cart_snapshot_carries_weight_taxability_and_shipping() -> None:
     user = make_user("weights@example.com")
-    cart = cart_services.get_or_create_cart(user=user, session=SessionStore())
+    cart = cart_services.get_or_create_cart(user=user, session=new_session())
     heavy = make_product(weight_kg=Decimal("1.250"))
     gift_card = make_product(taxable=False, requires_shipping=False, weight_kg=Decimal("5"))
     unweighed = make_product()

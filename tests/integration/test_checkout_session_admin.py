@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.contrib.sessions.backends.cache import SessionStore
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -14,12 +13,13 @@ from django.utils import timezone
 from apps.cart import services as cart_services
 from apps.checkout.machine import Event, State
 from apps.checkout.models import CheckoutEvent, CheckoutSession
+from tests.factories import new_session
 
 pytestmark = pytest.mark.django_db
 
 
 def make_session(state: State = State.SHIPPING_ADDRESS, **fields: object) -> CheckoutSession:
-    cart = cart_services.get_or_create_cart(user=None, session=SessionStore())
+    cart = cart_services.get_or_create_cart(user=None, session=new_session())
     session = CheckoutSession.objects.create(
         cart=cart,
         cart_version=cart.version,

@@ -10,13 +10,19 @@ import time
 from collections.abc import Callable
 
 import pytest
-from django.contrib.sessions.backends.cache import SessionStore
 from django.db import connection, transaction
 
 from apps.cart import merge, services
 from apps.cart.models import Cart, CartCoupon
 from apps.promotions.services import lock_usage_count, reserve_usage
-from tests.factories import guest_cart, make_coupon, make_product, make_user, variant_of
+from tests.factories import (
+    guest_cart,
+    make_coupon,
+    make_product,
+    make_user,
+    new_session,
+    variant_of,
+)
 from tests.support import transaction_in_another_thread
 
 
@@ -113,7 +119,7 @@ def test_staff_holding_the_usage_lock_does_not_block_applying_the_code() -> None
 @pytest.mark.django_db
 def test_merge_inserts_guest_codes_in_coupon_pk_order() -> None:
     user = make_user()
-    mine = services.get_or_create_cart(user=user, session=SessionStore())
+    mine = services.get_or_create_cart(user=user, session=new_session())
     services.add_line(mine, variant_of(make_product(stock=10)).pk, 1)
     low = make_coupon("PCTLOW", combinable=True)
     high = make_coupon("SHIPHIGH", type="free_shipping", value="0", combinable=True)
