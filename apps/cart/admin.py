@@ -4,30 +4,19 @@ cart constraints, so reactivating a cart could 500). Shoppers change their carts
 ones are pruned by the beat task."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from apps.cart.models import Cart, CartCoupon, CartLine
+from apps.core.admin import ViewOnlyAdminMixin
 
 
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class CartLineInline(ReadOnlyAdminMixin, admin.TabularInline[CartLine, Cart]):
+class CartLineInline(ViewOnlyAdminMixin, admin.TabularInline[CartLine, Cart]):
     model = CartLine
     extra = 0
     raw_id_fields = ["variant"]
     readonly_fields = ["unit_price", "customizations", "customizations_price", "created_at"]
 
 
-class CartCouponInline(ReadOnlyAdminMixin, admin.TabularInline[CartCoupon, Cart]):
+class CartCouponInline(ViewOnlyAdminMixin, admin.TabularInline[CartCoupon, Cart]):
     model = CartCoupon
     extra = 0
     raw_id_fields = ["coupon"]
@@ -35,7 +24,7 @@ class CartCouponInline(ReadOnlyAdminMixin, admin.TabularInline[CartCoupon, Cart]
 
 
 @admin.register(Cart)
-class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cart]):
+class CartAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[Cart]):
     list_display = ["id", "user", "status", "currency", "version", "updated_at", "expires_at"]
     list_filter = ["status", "currency"]
     search_fields = ["id", "user__email"]

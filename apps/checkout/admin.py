@@ -14,6 +14,7 @@ from apps.checkout.models import (
     ShippingZone,
     TaxRate,
 )
+from apps.core.admin import ViewOnlyAdminMixin
 from apps.core.money import CURRENCY_EXPONENTS
 
 # --- Shipping zones, methods and tax rates ---------------------------------------------------
@@ -234,18 +235,7 @@ class TaxRateAdmin(admin.ModelAdmin[TaxRate]):
 # one-open-session check), so sessions and their events can be looked at, not changed.
 
 
-class _ViewOnly:
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class CheckoutEventInline(_ViewOnly, admin.TabularInline[CheckoutEvent, CheckoutSession]):
+class CheckoutEventInline(ViewOnlyAdminMixin, admin.TabularInline[CheckoutEvent, CheckoutSession]):
     model = CheckoutEvent
     extra = 0
     can_delete = False
@@ -255,7 +245,7 @@ class CheckoutEventInline(_ViewOnly, admin.TabularInline[CheckoutEvent, Checkout
 
 
 @admin.register(CheckoutSession)
-class CheckoutSessionAdmin(_ViewOnly, admin.ModelAdmin[CheckoutSession]):
+class CheckoutSessionAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[CheckoutSession]):
     list_display = [
         "public_id_prefix",
         "state",
