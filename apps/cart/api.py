@@ -42,7 +42,9 @@ from apps.cart.serializers import (
 )
 from apps.core import ratelimit
 from apps.core.api import (
+    CSRF_FAILED,
     ERROR_ENVELOPE,
+    UNSUPPORTED_MEDIA_TYPE,
     ApiError,
     BoundedJSONParser,
     CsrfSessionAuthentication,
@@ -61,20 +63,16 @@ CONFLICT = OpenApiResponse(
 BAD_REQUEST = OpenApiResponse(
     ERROR_ENVELOPE, description="VALIDATION_ERROR (details per field), PARSE_ERROR, or a cart rule"
 )
-FORBIDDEN = OpenApiResponse(ERROR_ENVELOPE, description="CSRF_FAILED")
 NOT_FOUND = OpenApiResponse(
     ERROR_ENVELOPE,
     description="NOT_FOUND: not your cart (or no longer there: merged at sign-in), or no such row",
 )
-UNSUPPORTED = OpenApiResponse(
-    ERROR_ENVELOPE, description="UNSUPPORTED_MEDIA_TYPE: a body must be application/json"
-)
 WRITE_ERRORS = {
     400: BAD_REQUEST,
-    403: FORBIDDEN,
+    403: CSRF_FAILED,
     404: NOT_FOUND,
     409: CONFLICT,
-    415: UNSUPPORTED,
+    415: UNSUPPORTED_MEDIA_TYPE,
 }
 
 

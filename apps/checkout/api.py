@@ -58,7 +58,9 @@ from apps.checkout.serializers import (
     validation_out,
 )
 from apps.core.api import (
+    CSRF_FAILED,
     ERROR_ENVELOPE,
+    UNSUPPORTED_MEDIA_TYPE,
     ApiError,
     BoundedJSONParser,
     CsrfSessionAuthentication,
@@ -72,7 +74,6 @@ SESSION_ENVELOPE = envelope("CheckoutSessionEnvelope", CheckoutSessionOut())
 BAD_REQUEST = OpenApiResponse(
     ERROR_ENVELOPE, description="VALIDATION_ERROR (details per field) or PARSE_ERROR"
 )
-FORBIDDEN = OpenApiResponse(ERROR_ENVELOPE, description="CSRF_FAILED")
 NOT_FOUND = OpenApiResponse(
     ERROR_ENVELOPE,
     description="NOT_FOUND: no open checkout session with this id is yours (or you have no cart)",
@@ -86,9 +87,6 @@ EXPIRED = OpenApiResponse(
     ERROR_ENVELOPE,
     description="CHECKOUT_EXPIRED: idle too long; it is closed, start again from the cart",
 )
-UNSUPPORTED = OpenApiResponse(
-    ERROR_ENVELOPE, description="UNSUPPORTED_MEDIA_TYPE: a body must be application/json"
-)
 LIMITED = OpenApiResponse(
     ERROR_ENVELOPE, description="RATE_LIMITED: too many checkout calls (Retry-After)"
 )
@@ -97,7 +95,7 @@ ADDRESS_REFUSED = OpenApiResponse(
     description="VALIDATION_ERROR (the body), ADDRESS_INVALID (details per address field; "
     "`data.validation`), ADDRESS_NOT_KEEPABLE or SHIPPING_UNAVAILABLE (no zone ships there)",
 )
-COMMON = {403: FORBIDDEN, 415: UNSUPPORTED, 429: LIMITED}
+COMMON = {403: CSRF_FAILED, 415: UNSUPPORTED_MEDIA_TYPE, 429: LIMITED}
 SESSION_ERRORS = {400: BAD_REQUEST, 404: NOT_FOUND, 409: REFUSED, 410: EXPIRED, **COMMON}
 SESSION_ID = OpenApiParameter(
     "session_id",

@@ -19,6 +19,7 @@ from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOper
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.metadata import SimpleMetadata
@@ -401,6 +402,11 @@ def envelope(
 
 
 ERROR_ENVELOPE = envelope("ErrorEnvelope", None, error=True)
+# Answers any endpoint that takes a body may give (CsrfSessionAuthentication, the parsers).
+CSRF_FAILED = OpenApiResponse(ERROR_ENVELOPE, description="CSRF_FAILED")
+UNSUPPORTED_MEDIA_TYPE = OpenApiResponse(
+    ERROR_ENVELOPE, description="UNSUPPORTED_MEDIA_TYPE: a body must be application/json"
+)
 
 
 def describe_body_limits(
