@@ -40,22 +40,6 @@ def default_address(user: User, kind: DefaultKind) -> Address | None:
     return Address.objects.filter(user=user, **{_FLAG[kind]: True}).first()
 
 
-def address_data(address: Address) -> AddressData:
-    """The stored address as AddressData (a snapshot for checkout)."""
-    return AddressData(
-        first_name=address.first_name,
-        last_name=address.last_name,
-        company=address.company,
-        street1=address.street1,
-        street2=address.street2,
-        city=address.city,
-        state=address.state,
-        zip_code=address.zip_code,
-        country=str(address.country),
-        phone=address.phone,
-    )
-
-
 def _lock_address_book(user: User) -> None:
     list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.checkout import address_book
+from apps.checkout import address_book, selectors
 from apps.checkout.address_forms import AddressBookForm
 from apps.checkout.models import Address
 
@@ -42,7 +42,7 @@ def _edit(request: HttpRequest, address: Address | None) -> HttpResponse:
     initial: dict[str, object] = {}
     if address is not None:
         initial = {
-            **address_book.address_data(address).as_dict(),
+            **selectors.address_data(address).as_dict(),
             "default_shipping": address.is_default_shipping,
             "default_billing": address.is_default_billing,
         }
