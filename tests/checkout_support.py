@@ -3,6 +3,7 @@ cart filled through the shop's own pages, and a guest walked to a given step."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,15 @@ NY_ADDRESS = {
     "zip_code": "10118",
     "country": "US",
 }
+
+
+def api_address(address: dict[str, str]) -> dict[str, str]:
+    """The address as the JSON API spells it (camelCase keys)."""
+    return {re.sub(r"_([a-z])", lambda m: m[1].upper(), k): v for k, v in address.items()}
+
+
+API_CA = api_address(CA_ADDRESS)
+API_NY = api_address(NY_ADDRESS)
 
 
 def make_zones() -> dict[str, ShippingMethod]:

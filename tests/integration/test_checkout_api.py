@@ -12,29 +12,11 @@ from django.utils import timezone
 
 from apps.checkout.machine import State
 from apps.checkout.models import CheckoutEvent, CheckoutSession
-from tests.checkout_support import fill_cart, make_zones
+from tests.checkout_support import API_CA, API_NY, fill_cart, make_zones
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-API_CA = {
-    "firstName": "Ada",
-    "lastName": "Lovelace",
-    "street1": "1 Market St",
-    "city": "San Francisco",
-    "state": "CA",
-    "zipCode": "94105",
-    "country": "US",
-}
-API_NY = {
-    "firstName": "Ada",
-    "lastName": "Lovelace",
-    "street1": "350 Fifth Avenue",
-    "city": "New York",
-    "state": "NY",
-    "zipCode": "10118",
-    "country": "US",
-}
 GUEST = {"email": "Ada@Example.com", "firstName": "Ada", "lastName": "Lovelace"}
 
 
