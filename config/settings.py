@@ -282,7 +282,7 @@ COUPON_APPLY_RATE = env.str("COUPON_APPLY_RATE", default="20/min")
 COUPON_APPLY_IP_RATE = env.str("COUPON_APPLY_IP_RATE", default="60/min")
 # Checkout: an idle checkout session expires after this long (the shopper starts again
 # from the cart); orders placed before the cutoff hour (shop time) ship the same day;
-# checkout calls per client (HTML steps and API share the budget).
+# checkout calls per client (submitted steps and API calls share the budget).
 CHECKOUT_SESSION_IDLE_MINUTES = env.int("CHECKOUT_SESSION_IDLE_MINUTES", default=60)
 SHIPPING_SAME_DAY_CUTOFF_HOUR = env.int("SHIPPING_SAME_DAY_CUTOFF_HOUR", default=14)
 CHECKOUT_RATE = env.str("CHECKOUT_RATE", default="50/5min")

@@ -67,6 +67,9 @@ NOT_YET: dict[State, str] = {
 
 CARD_BRANDS = "Visa, Mastercard, American Express, Discover, Diners Club, JCB and UnionPay"
 NO_CHECKOUT = "Start checkout from your cart."
+TOO_MANY_ATTEMPTS = (
+    "Too many checkout steps in a short time. Please wait a few minutes and try again."
+)
 
 
 def step_url(state: State | str) -> str:
@@ -82,7 +85,11 @@ class Opened:
 
 def _open(request: HttpRequest, step: State) -> Opened | HttpResponse:
     """The shopper's open checkout session, repriced, if `step` may be shown; else the
-    redirect that explains why not (none: the cart review starts one; expired: the cart)."""
+    redirect that explains why not (none: the cart review starts one; expired: the cart).
+    Every step submitted counts against CHECKOUT_RATE, the budget the API shares."""
+    if request.method == "POST" and not services.checkout_attempt(request).allowed:
+        messages.warning(request, TOO_MANY_ATTEMPTS)
+        return redirect(request.path)
     cart = active_cart(user=request.user, session=request.session)
     if cart is None:
         messages.info(request, "Your cart is empty.")

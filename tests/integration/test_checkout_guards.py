@@ -4,6 +4,7 @@ that changed after pricing is repriced and shown on review again."""
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
@@ -323,3 +324,20 @@ def test_one_open_checkout_per_cart_is_resumed_not_duplicated() -> None:
     assert CheckoutSession.objects.filter(cart=first.cart, is_open=True).count() == 1
     assert client.session["checkout_id"] == first.public_id
     assert first.events.filter(kind=CheckoutEvent.Kind.STARTED).count() == 1
+
+
+def test_step_submissions_share_the_checkout_rate_limit(settings: Any) -> None:
+    """Submitted steps count against CHECKOUT_RATE, as API calls do: past the budget a
+    step is refused with a message and the session does not move."""
+    settings.CHECKOUT_RATE = "3/5min"
+    client = Client()
+    fill_cart(client)
+    walk_guest(client, until="guest")  # two submissions: start and identify
+    assert _session().state == State.GUEST_INFO
+    guest = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"}
+    assert client.post("/checkout/guest/", guest)["Location"] == "/checkout/shipping-address/"
+    refused = client.post("/checkout/shipping-address/", address_post(CA_ADDRESS))
+    assert refused["Location"] == "/checkout/shipping-address/"
+    assert any("Too many checkout steps" in m for m in _messages(refused))
+    assert _session().state == State.SHIPPING_ADDRESS
+    assert client.get("/checkout/shipping-address/").status_code == 200  # reading still works
