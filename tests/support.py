@@ -1,5 +1,6 @@
 """Plain helpers shared by the test suites (no fixtures: conftest files import these)."""
 
+import ast
 import contextlib
 import os
 import subprocess
@@ -104,3 +105,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def imports_of(module: str) -> set[str]:
+    """Every module a project module imports (`import x` and `from x import y`), read from
+    its source: the pure modules' tests check that no ORM or settings import creeps in."""
+    source = ROOT.joinpath(*module.split(".")).with_suffix(".py")
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    return imported

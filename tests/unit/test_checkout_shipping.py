@@ -1,10 +1,8 @@
 """Shipping without a database: the most specific zone, cost by weight, free thresholds and
 free-shipping coupons, rounding, and delivery dates over weekends around the cutoff."""
 
-import ast
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +21,7 @@ from apps.checkout.shipping import (
     zone_for,
 )
 from apps.inventory.availability import StockState, StockStatus
+from tests.support import imports_of
 
 NY = ZoneInfo("America/New_York")
 # 2026-12-02 is a Wednesday; 12-04 a Friday; 12-05/06 the weekend.
@@ -75,13 +74,8 @@ def quotes(
 
 
 def test_the_module_imports_no_orm_or_settings() -> None:
-    source = Path(__file__).resolve().parents[2] / "apps" / "checkout" / "shipping.py"
-    imported = {
-        node.module
-        for node in ast.walk(ast.parse(source.read_text()))
-        if isinstance(node, ast.ImportFrom) and node.module
-    }
-    assert not {m for m in imported if m.startswith(("django", "apps.checkout.models"))}
+    imported = imports_of("apps.checkout.shipping")
+    assert not {m for m in imported if m.startswith(("django", "apps.checkout.models"))}, imported
 
 
 # Zones.

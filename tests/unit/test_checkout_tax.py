@@ -2,13 +2,12 @@
 amounts, shipping taxed only where the rate says so, non-taxable lines, the breakdown by
 jurisdiction and the effective rate."""
 
-import ast
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from apps.checkout.tax import RateSnapshot, TaxableLine, compute_tax, rates_for
+from tests.support import imports_of
 
 D = Decimal
 
@@ -45,13 +44,8 @@ ALL = [US_WIDE, CA, CA_941, LA_COUNTY, NY, DE]
 
 
 def test_the_module_imports_no_orm_or_settings() -> None:
-    source = Path(__file__).resolve().parents[2] / "apps" / "checkout" / "tax.py"
-    imported = {
-        node.module
-        for node in ast.walk(ast.parse(source.read_text()))
-        if isinstance(node, ast.ImportFrom) and node.module
-    }
-    assert not {m for m in imported if m.startswith(("django", "apps.checkout.models"))}
+    imported = imports_of("apps.checkout.tax")
+    assert not {m for m in imported if m.startswith(("django", "apps.checkout.models"))}, imported
 
 
 # Which rates apply.

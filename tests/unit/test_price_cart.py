@@ -1,12 +1,10 @@
 """`price_cart` without a database: snapshots built by hand, every line and coupon problem,
 price changes, and the totals' invariants (Hypothesis)."""
 
-import ast
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +24,7 @@ from apps.promotions.discounts import (
     DiscountCoupon,
 )
 from apps.promotions.rules import CombinabilityPolicy, CouponFacts
+from tests.support import imports_of
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 POLICY = CombinabilityPolicy()
@@ -114,13 +113,7 @@ def coupon_codes(result: PricedCart) -> list[list[str]]:
 
 @pytest.mark.parametrize("module", ["calculations", "snapshot", "customizations"])
 def test_pricing_modules_import_no_orm_settings_or_clock(module: str) -> None:
-    source = Path(__file__).resolve().parents[2] / "apps" / "cart" / f"{module}.py"
-    imported: set[str] = set()
-    for node in ast.walk(ast.parse(source.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
-        elif isinstance(node, ast.Import):
-            imported.update(alias.name for alias in node.names)
+    imported = imports_of(f"apps.cart.{module}")
     assert not {m for m in imported if m.startswith(("django", "apps.cart.models"))}, imported
 
 
