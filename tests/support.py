@@ -7,6 +7,9 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,3 +121,10 @@ def imports_of(module: str) -> set[str]:
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
     return imported
+
+
+def database_url() -> str:
+    """The DATABASE_URL of the database pytest-django made, for a server a test starts."""
+    db = settings.DATABASES["default"]
+    auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"

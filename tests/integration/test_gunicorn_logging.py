@@ -13,12 +13,10 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 
-from tests.support import free_port
+from tests.support import database_url, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -35,8 +33,6 @@ def _get(url: str) -> tuple[int, str]:
 
 
 def test_gunicorn_logs_are_redacted_json_with_request_ids() -> None:
-    db = settings.DATABASES["default"]
-    auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
     port = free_port()
     env = {
         **os.environ,
@@ -46,7 +42,7 @@ def test_gunicorn_logs_are_redacted_json_with_request_ids() -> None:
         "WHITENOISE_USE_FINDERS": "true",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         # The test database pytest-django created, so the shop's pages can render.
-        "DATABASE_URL": f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
     }

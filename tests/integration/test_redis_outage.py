@@ -19,7 +19,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
@@ -29,7 +28,7 @@ from django.urls import reverse
 
 from apps.accounts import throttle
 from tests.factories import make_product, make_user
-from tests.support import free_port
+from tests.support import database_url, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger(__name__)
@@ -120,14 +119,12 @@ def own_redis() -> Iterator[OwnRedis]:
 @pytest.fixture
 def shop(own_redis: OwnRedis) -> Iterator[str]:
     """gunicorn serving the test database, with its cache on `own_redis`."""
-    db = settings.DATABASES["default"]
-    auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
     port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",  # its password hasher made the users
         "DEBUG": "false",
-        "DATABASE_URL": f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "REDIS_URL": own_redis.url,
         "CACHE_KEY_PREFIX": "outage",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),

@@ -22,13 +22,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 
 from config.urls import MEDIA_HEADERS
-from tests.support import free_port
+from tests.support import database_url, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -132,8 +130,6 @@ class Stack:
 def gunicorn(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     """gunicorn as config/gunicorn.py runs it, 2 sync workers, on the test database."""
     tmp_path = tmp_path_factory.mktemp("gunicorn")
-    db = settings.DATABASES["default"]
-    auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
     port = free_port()
     env = {
         **os.environ,
@@ -142,7 +138,7 @@ def gunicorn(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) ->
         "SECURE_HTTPS": "false",
         "WHITENOISE_USE_FINDERS": "true",
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
         "NUM_PROXIES": "1",
