@@ -3,10 +3,12 @@
 import ast
 import contextlib
 import os
+import signal
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -128,3 +130,17 @@ def database_url() -> str:
     db = settings.DATABASES["default"]
     auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
     return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def stop_process(
+    proc: subprocess.Popen[Any], sig: signal.Signals = signal.SIGTERM, timeout: float = 15
+) -> None:
+    """Stop a server a test started with `sig` (gunicorn stops at once on SIGINT), and kill
+    it if it is still there after `timeout` seconds, so no test leaves one behind."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -28,7 +28,7 @@ from django.urls import reverse
 
 from apps.accounts import throttle
 from tests.factories import make_product, make_user
-from tests.support import database_url, free_port
+from tests.support import database_url, free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger(__name__)
@@ -151,12 +151,7 @@ def shop(own_redis: OwnRedis) -> Iterator[str]:
         assert proc.poll() is None, "gunicorn did not start (its errors follow)"
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.seek(0)
         errors = [line for line in log.read().decode().splitlines() if '"ERROR"' in line]
         log.close()

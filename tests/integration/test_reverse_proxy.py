@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from config.urls import MEDIA_HEADERS
-from tests.support import database_url, free_port
+from tests.support import database_url, free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -89,17 +89,6 @@ class Gunicorn:
     proc: subprocess.Popen[bytes]
 
 
-def _stop(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    """Stop now (gunicorn: SIGINT, nginx: SIGTERM), or kill after 15 s."""
-    if proc.poll() is None:
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 def render_nginx_conf(listen_port: int, upstream_port: int, prefix: Path) -> str:
     """deploy/nginx.conf with loopback ports and every writable path under `prefix`."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
@@ -156,7 +145,7 @@ def gunicorn(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) ->
             _wait_until_up(port, proc, "gunicorn")
             yield Gunicorn(port, proc)
         finally:
-            _stop(proc, signal.SIGINT)
+            stop_process(proc, signal.SIGINT)
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +171,7 @@ def stack(gunicorn: Gunicorn, tmp_path_factory: pytest.TempPathFactory) -> Itera
         _wait_until_up(port, proc, "nginx (see its error.log under the test's tmp_path)")
         yield Stack(port, prefix)
     finally:
-        _stop(proc, signal.SIGTERM)
+        stop_process(proc)
 
 
 class SlowClients:

@@ -26,6 +26,8 @@ import psycopg
 import pytest
 import redis
 
+from tests.support import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "with_services.py"
 
@@ -77,13 +79,7 @@ def start() -> Iterator[Start]:
 
     yield run
     for proc in started:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc, timeout=20)
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
