@@ -20,6 +20,11 @@ from apps.core.money import CURRENCY_EXPONENTS
 # --- Shipping zones, methods and tax rates ---------------------------------------------------
 
 
+def _without_country(subdivision: str) -> str:
+    """US-CA as CA: zones and rates store the subdivision as the address form gives it."""
+    return subdivision.split("-", 1)[1] if "-" in subdivision else subdivision
+
+
 class CodeListField(forms.CharField):
     """A JSON list of codes edited as comma-separated text ("CA, OR, WA"), upper case."""
 
@@ -69,7 +74,7 @@ class ShippingZoneForm(forms.ModelForm[ShippingZone]):
     def clean_subdivisions(self) -> list[str]:
         """Subdivisions may be given as US-CA; the zone stores CA (the address form's)."""
         codes: list[str] = self.cleaned_data.get("subdivisions") or []
-        return [code.split("-", 1)[1] if "-" in code else code for code in codes]
+        return [_without_country(code) for code in codes]
 
 
 class ShippingMethodForm(forms.ModelForm[ShippingMethod]):
@@ -137,8 +142,7 @@ class TaxRateForm(forms.ModelForm[TaxRate]):
         return rate
 
     def clean_subdivision(self) -> str:
-        code = str(self.cleaned_data.get("subdivision") or "").strip().upper()
-        return code.split("-", 1)[1] if "-" in code else code
+        return _without_country(str(self.cleaned_data.get("subdivision") or "").strip().upper())
 
     def clean_postcode_prefix(self) -> str:
         return str(self.cleaned_data.get("postcode_prefix") or "").strip().upper()
