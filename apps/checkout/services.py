@@ -46,7 +46,7 @@ from apps.checkout.shipping import (
 )
 from apps.checkout.tax import RateSnapshot, TaxResult, compute_tax, rates_for
 from apps.core import ratelimit
-from apps.core.money import quantize
+from apps.core.money import ZERO, quantize
 from apps.promotions.rules import CombinabilityPolicy
 
 logger = logging.getLogger(__name__)
@@ -229,15 +229,17 @@ def zone_for_address(
 def quotes_for_session(
     priced: PricedCart, zone: ZoneSnapshot | None, *, now: datetime | None = None
 ) -> tuple[ShippingQuote, ...]:
-    """The methods offered for the zone, priced for this cart (its weight, its discounted
-    subtotal, a free-shipping coupon), with delivery windows from now."""
+    """The methods offered for the zone, priced for this cart (the weight and discounted
+    subtotal of the lines that are shipped, a free-shipping coupon), with delivery windows
+    from now. A cart with nothing to ship (gift cards) pays no shipping."""
     if zone is None:
         return ()
+    shipped = [row for row in priced.lines if row.line.requires_shipping]
     return quotes_for(
         zone,
-        weight_kg=cart_weight(row.line for row in priced.lines),
-        discounted_subtotal=priced.subtotal - priced.discount_total,
-        free_shipping=priced.free_shipping,
+        weight_kg=cart_weight(row.line for row in shipped),
+        discounted_subtotal=sum((row.line_total - row.discount for row in shipped), ZERO),
+        free_shipping=priced.free_shipping or not shipped,
         now_local=timezone.localtime(now or timezone.now()),
         cutoff_hour=settings.SHIPPING_SAME_DAY_CUTOFF_HOUR,
         currency=priced.currency,

@@ -272,3 +272,33 @@ def test_the_review_shows_each_coupons_discount_and_taxes_the_discounted_amount(
     body = review.content.decode()
     assert "Code TENOFF" in body
     assert "&minus;$4.00" in body
+
+
+def test_a_cart_with_nothing_to_ship_pays_no_shipping_and_no_tax_on_it() -> None:
+    """Gift cards are not shipped: every method is free for such a cart, so neither
+    shipping nor a tax on shipping reaches the total; shipped lines alone count toward a
+    method's free-over threshold."""
+    make_zones()
+    client = Client()
+    products = fill_cart(client, lines=1, price="50.00")
+    products[0].requires_shipping = False
+    products[0].taxable = False
+    products[0].save(update_fields=["requires_shipping", "taxable"])
+    walk_guest(client, until="review", address=NY_ADDRESS)
+    totals = client.get("/checkout/review/").context["totals"]
+    assert totals.shipping == Decimal("0.00")
+    assert totals.tax_total == Decimal("0.00")
+    assert totals.total == Decimal("50.00")
+
+
+def test_the_order_summary_lists_each_discount_once() -> None:
+    """Each code's discount is one row of the summary: the rows add up to the total."""
+    make_zones()
+    make_coupon(code="TENOFF")
+    client = Client()
+    fill_cart(client, lines=2, price="20.00")
+    client.post("/cart/coupons/", {"code": "TENOFF", "version": Cart.objects.get().version})
+    walk_guest(client, until="shipping-method")
+    body = client.get("/checkout/shipping-method/").content.decode()
+    summary = body[body.index('id="summary-title"') :]
+    assert summary.count("&minus;$4.00") == 1  # 10% of 40.00, shown once
