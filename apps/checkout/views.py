@@ -115,6 +115,14 @@ def _open(request: HttpRequest, step: State) -> Opened | HttpResponse:
             return redirect("checkout:review")
     services.touch(session)
     current = State(session.state)
+    if (
+        current is State.USER_IDENTIFICATION
+        and request.user.is_authenticated
+        and step not in (State.CART_REVIEW, State.USER_IDENTIFICATION)
+    ):
+        # Just signed in on the way back to a later step: identification passes at once.
+        services.select_registered(session, request.user)
+        current = State(session.state)
     if not can_visit(step, current):
         messages.info(request, NOT_YET.get(current, NO_CHECKOUT))
         return HttpResponseRedirect(step_url(current))
