@@ -413,30 +413,6 @@ def record(
     return target
 
 
-def edit(session: CheckoutSession, step: State) -> bool:
-    """Bring the session back to `step`, a step it has passed (an edit link, the browser's
-    back button), so that step's form can be submitted again. False when not possible."""
-    current = State(session.state)
-    if current is step:
-        return True
-    event = EDIT_EVENTS.get(step)
-    if event is None or not machine.can_visit(step, current):
-        return False
-    moved = machine.apply(current, event, Context())
-    if isinstance(moved, Refusal):
-        return False
-    session.state = moved.value
-    session.save(update_fields=["state", "updated_at"])
-    _audit(
-        session,
-        CheckoutEvent.Kind.EDITED,
-        event=event.value,
-        from_state=current.value,
-        to_state=moved.value,
-    )
-    return True
-
-
 def sync_cart(session: CheckoutSession, priced: PricedCart) -> bool:
     """The cart changed since the session was priced (another tab, the merge): record the
     new version. True when it changed; a session that had reached review goes back to it

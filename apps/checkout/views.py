@@ -244,7 +244,7 @@ def identify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if current is State.USER_IDENTIFICATION:
             return _after(request, services.record(session, Event.SELECT_GUEST))
-        services.edit(session, State.GUEST_INFO)
+        # The guest step reopens only when its form is submitted (services.submit).
         return redirect("checkout:guest")
     back = reverse("checkout:identify")
     return _render(

@@ -302,3 +302,21 @@ def test_the_order_summary_lists_each_discount_once() -> None:
     body = client.get("/checkout/shipping-method/").content.decode()
     summary = body[body.index('id="summary-title"') :]
     assert summary.count("&minus;$4.00") == 1  # 10% of 40.00, shown once
+
+
+def test_continue_as_guest_from_review_keeps_the_session_on_review_until_resubmitted() -> None:
+    """Opening the guest step from review changes nothing until its form is submitted, so
+    leaving it unsubmitted loses no progress."""
+    make_zones()
+    client = Client()
+    fill_cart(client)
+    walk_guest(client, until="review")
+    assert client.post("/checkout/identify/")["Location"] == "/checkout/guest/"
+    assert _session().state == State.ORDER_REVIEW
+    assert client.get("/checkout/review/").status_code == 200
+    response = client.post(
+        "/checkout/guest/",
+        {"email": "grace@example.com", "first_name": "Grace", "last_name": "Hopper"},
+    )
+    assert response["Location"] == "/checkout/review/"
+    assert _session().email == "grace@example.com"
