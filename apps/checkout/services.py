@@ -367,7 +367,9 @@ def record(
     if from_state is not State.CART_REVIEW and event is Event.PROCEED_TO_CHECKOUT:
         return from_state  # proceeding again (back button) keeps the progress
     changed = _write(session, event, data)
-    context = context_for(session, pricing=pricing if not changed else None)
+    # Pricing depends on the cart and the shipping address (zone, quotes, tax), not on
+    # the contact, billing or chosen method: only a new address needs a fresh one.
+    context = context_for(session, pricing=None if "shipping_address" in changed else pricing)
     moved = machine.apply(from_state, event, context)
     if isinstance(moved, Refusal):
         session.refresh_from_db()
@@ -562,28 +564,35 @@ def select_registered(session: CheckoutSession, user: AbstractBaseUser) -> State
 
 
 def submit(
-    session: CheckoutSession, step: State, event: Event, data: Mapping[str, Any]
+    session: CheckoutSession,
+    step: State,
+    event: Event,
+    data: Mapping[str, Any],
+    *,
+    pricing: Pricing | None = None,
 ) -> State | Refusal:
     """Record `event` with a step's `data` wherever the session is: a step already passed
     is reopened first (its EDIT_* event, as an edit link or the back button), and a guest
     at identification continues as a guest for the guest-info step. The reopening is saved
     only with the step's success: a refused submit leaves the session where it was. A
-    step not reached yet, or guest info on a registered shopper's session, is refused."""
+    step not reached yet, or guest info on a registered shopper's session, is refused.
+    `pricing`: the session priced before this submit, reused where the step leaves it
+    valid (see `record`)."""
     current = State(session.state)
     if step is State.GUEST_INFO and session.user_id is not None:
         return Refusal(current, event)
     if step is State.GUEST_INFO and current is State.USER_IDENTIFICATION:
-        moved = record(session, Event.SELECT_GUEST)
+        moved = record(session, Event.SELECT_GUEST, pricing=pricing)
         if isinstance(moved, Refusal):
             return moved
-        return record(session, event, data)
+        return record(session, event, data, pricing=pricing)
     reopen = EDIT_EVENTS.get(step)
     if current is step or reopen is None or not machine.can_visit(step, current):
-        return record(session, event, data)
+        return record(session, event, data, pricing=pricing)
     if isinstance(machine.apply(current, reopen, Context()), Refusal):
-        return record(session, event, data)
+        return record(session, event, data, pricing=pricing)
     session.state = step.value  # in memory: record saves it with the step, or reloads
-    outcome = record(session, event, data)
+    outcome = record(session, event, data, pricing=pricing)
     if not isinstance(outcome, Refusal):
         _audit(
             session,

@@ -196,7 +196,9 @@ def _submit(
 ) -> HttpResponse:
     """Record the step (reopened first when submitted again from a later step: an edit
     link, the back button) and go where the machine says."""
-    return _after(request, services.submit(opened.session, step, event, data))
+    return _after(
+        request, services.submit(opened.session, step, event, data, pricing=opened.pricing)
+    )
 
 
 # --- the pages -------------------------------------------------------------------------
