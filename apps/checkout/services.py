@@ -27,9 +27,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from apps.cart.calculations import PricedCart, price_cart
+from apps.cart.calculations import PricedCart
 from apps.cart.models import Cart
-from apps.cart.selectors import load_cart_snapshot
+from apps.cart.selectors import priced_cart
 from apps.checkout import machine
 from apps.checkout.addresses import AddressData, check_address
 from apps.checkout.machine import Context, Event, Refusal, State
@@ -47,7 +47,6 @@ from apps.checkout.shipping import (
 from apps.checkout.tax import RateSnapshot, TaxResult, compute_tax, rates_for
 from apps.core import ratelimit
 from apps.core.money import ZERO, quantize
-from apps.promotions.rules import CombinabilityPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -255,9 +254,7 @@ def pricing_for(
     if priced is None:
         if session.cart is None:
             raise CheckoutSession.DoesNotExist
-        priced = price_cart(
-            load_cart_snapshot(session.cart), CombinabilityPolicy.from_settings(), now
-        )
+        priced = priced_cart(session.cart, now=now)
     address = shipping_address_of(session)
     zone = zone_for_address(address)
     quotes = quotes_for_session(priced, zone, now=now)
@@ -604,17 +601,13 @@ def submit(
     return outcome
 
 
-def _priced(cart: Cart) -> PricedCart:
-    return price_cart(load_cart_snapshot(cart), CombinabilityPolicy.from_settings(), timezone.now())
-
-
 def quotes_for_address(
     cart: Cart, address: AddressData
 ) -> tuple[ZoneSnapshot | None, tuple[ShippingQuote, ...]]:
     """The shipping zone for `address` and its methods priced for `cart` (no checkout
     session needed: POST /api/shipping/calculate)."""
     zone = zone_for_address(address)
-    return zone, quotes_for_session(_priced(cart), zone)
+    return zone, quotes_for_session(priced_cart(cart), zone)
 
 
 def tax_for_address(
@@ -622,7 +615,7 @@ def tax_for_address(
 ) -> tuple[PricedCart, TaxResult]:
     """The tax `cart` would pay shipped to `address`, with `shipping_cost` taxed where the
     rates say so (POST /api/tax/calculate): the same rates and rounding as the totals."""
-    priced = _priced(cart)
+    priced = priced_cart(cart)
     rates = rates_for(address.country, address.state, address.zip_code, tax_rates(address.country))
     lines = taxable_lines(priced, {}, priced.currency)
     cost = quantize(max(shipping_cost, Decimal("0")), priced.currency)

@@ -14,12 +14,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.cart.calculations import price_cart
-from apps.cart.selectors import active_cart, load_cart_snapshot
+from apps.cart.selectors import active_cart, priced_cart
 from apps.checkout import selectors, services
 from apps.checkout.address_forms import AddressForm
 from apps.checkout.addresses import AddressData, check_address, country_name
@@ -32,7 +30,6 @@ from apps.checkout.forms import (
 )
 from apps.checkout.machine import GUARD_MESSAGES, Event, Guard, Refusal, State, can_visit
 from apps.checkout.models import Address, CheckoutSession
-from apps.promotions.rules import CombinabilityPolicy
 
 STEP_URLS: dict[State, str] = {
     State.CART_REVIEW: "checkout:start",
@@ -105,9 +102,7 @@ def _open(request: HttpRequest, step: State) -> Opened | HttpResponse:
             return redirect("checkout:start")
         session = services.start(cart, user=request.user, django_session=request.session)
     session.cart = cart
-    priced = price_cart(
-        load_cart_snapshot(cart), CombinabilityPolicy.from_settings(), timezone.now()
-    )
+    priced = priced_cart(cart)
     if services.sync_cart(session, priced):
         messages.warning(request, services.CART_CHANGED_MESSAGE)
         current = State(session.state)
